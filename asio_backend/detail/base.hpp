@@ -1,0 +1,90 @@
+// struct event_base: libevent's loop, as a thin layer over an io_context.
+//
+// libevent's loop returns "no events" when nothing is added; Asio's returns
+// when it has no work. The two differ (a cancelled wait is Asio work but no
+// libevent event), so the base keeps libevent's count itself: `pending`
+// counts added events (an enabled listener, a bufferevent reading or with
+// output to write, a loopexit timer), `active` counts callbacks posted and
+// not yet run. The loop runs handlers one at a time so that loopbreak and
+// loopexit take effect between callbacks, as in libevent.
+#ifndef EVASIO_DETAIL_BASE_HPP_INCLUDED_
+#define EVASIO_DETAIL_BASE_HPP_INCLUDED_
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <vector>
+
+struct event_base;
+
+namespace evasio::detail {
+
+// An object living on a base (listener, bufferevent). The base keeps a list
+// of them so that event_base_free() can detach the survivors: their Asio
+// objects belong to the io_context, which may be destroyed with the base.
+class attached {
+public:
+  virtual ~attached() = default;
+  // Cancel operations, give up Asio objects, forget the base.
+  virtual void detach_from_base() noexcept = 0;
+
+private:
+  friend struct ::event_base;
+  attached* prev_ = nullptr;
+  attached* next_ = nullptr;
+};
+
+// Whether evthread_use_pthreads() was called: bases made after it lock.
+extern std::atomic<bool> threads_enabled;
+
+} // namespace evasio::detail
+
+struct event_base {
+  explicit event_base(boost::asio::io_context* borrowed);
+  ~event_base();
+  event_base(const event_base&) = delete;
+  event_base& operator=(const event_base&) = delete;
+
+  boost::asio::io_context& context() noexcept { return *ctx_; }
+
+  int loop(int flags);
+  int loopexit(const struct timeval* tv);
+  void loopbreak() noexcept { got_break_ = true; }
+  bool got_exit() const noexcept { return got_exit_; }
+  bool got_break() const noexcept { return got_break_; }
+
+  // libevent's event count: an event was added (+1) or deleted (-1).
+  void add_pending(int delta) noexcept { pending_.fetch_add(delta, std::memory_order_relaxed); }
+  // A user-visible callback ran: EVLOOP_ONCE may return.
+  void note_callback() noexcept { callbacks_.fetch_add(1, std::memory_order_relaxed); }
+
+  void attach(evasio::detail::attached* obj);
+  void detach(evasio::detail::attached* obj) noexcept;
+
+private:
+  bool has_events() const noexcept {
+    return pending_.load(std::memory_order_relaxed) > 0 || active_.load(std::memory_order_relaxed) > 0;
+  }
+  void on_exit_timer(boost::asio::steady_timer* t);
+
+  std::unique_ptr<boost::asio::io_context> owned_;
+  boost::asio::io_context* ctx_;
+  std::atomic<int> pending_{0};
+  std::atomic<int> active_{0};
+  std::atomic<unsigned long> callbacks_{0};
+  std::atomic<bool> got_exit_{false};
+  std::atomic<bool> got_break_{false};
+  std::atomic<bool> running_{false};
+  // Handlers posted to a borrowed io_context may outlive the base: they hold
+  // this token weakly and do nothing once it is gone.
+  std::shared_ptr<event_base*> self_;
+
+  std::mutex mutex_;  // guards the lists below; never taken per operation
+  evasio::detail::attached* objects_ = nullptr;
+  std::vector<std::unique_ptr<boost::asio::steady_timer>> exit_timers_;
+};
+
+#endif

@@ -1,0 +1,278 @@
+// event_base: libevent's loop semantics on an asio::io_context.
+#include "detail/base.hpp"
+#include "detail/c_boundary.hpp"
+#include "detail/log.hpp"
+
+#include <event2/event.h>
+#include <event2/thread.h>
+#include <evasio/asio.hpp>
+
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/post.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <optional>
+
+namespace asio = boost::asio;
+using namespace evasio::detail;
+
+namespace evasio::detail {
+std::atomic<bool> threads_enabled{false};
+}
+
+namespace {
+
+// A private io_context: one thread runs it unless the program said it
+// would use threads (evthread_use_pthreads), as libevent's bases lock only then.
+std::unique_ptr<asio::io_context> make_private_context() {
+  const int hint = threads_enabled.load() ? BOOST_ASIO_CONCURRENCY_HINT_SAFE : 1;
+  return std::make_unique<asio::io_context>(hint);
+}
+
+std::chrono::microseconds to_duration(const struct timeval& tv) {
+  auto us = std::chrono::seconds(tv.tv_sec) + std::chrono::microseconds(tv.tv_usec);
+  return std::max(us, std::chrono::microseconds(0));
+}
+
+} // namespace
+
+event_base::event_base(asio::io_context* borrowed)
+    : owned_(borrowed ? nullptr : make_private_context()),
+      ctx_(borrowed ? borrowed : owned_.get()),
+      self_(std::make_shared<event_base*>(this)) {}
+
+event_base::~event_base() {
+  // Survivors lose their Asio objects now, while the io_context still exists.
+  attached* list;
+  {
+    std::lock_guard<std::mutex> g(mutex_);
+    list = objects_;
+    objects_ = nullptr;
+  }
+  while (list) {
+    attached* next = list->next_;
+    list->prev_ = list->next_ = nullptr;
+    list->detach_from_base();
+    list = next;
+  }
+  self_.reset();         // handlers still queued on a borrowed context: no-ops
+  exit_timers_.clear();  // cancels their waits
+  owned_.reset();        // destroys handlers never run; they drop their refs
+}
+
+void event_base::attach(attached* obj) {
+  std::lock_guard<std::mutex> g(mutex_);
+  obj->prev_ = nullptr;
+  obj->next_ = objects_;
+  if (objects_)
+    objects_->prev_ = obj;
+  objects_ = obj;
+}
+
+void event_base::detach(attached* obj) noexcept {
+  std::lock_guard<std::mutex> g(mutex_);
+  if (obj->prev_)
+    obj->prev_->next_ = obj->next_;
+  else if (objects_ == obj)
+    objects_ = obj->next_;
+  if (obj->next_)
+    obj->next_->prev_ = obj->prev_;
+  obj->prev_ = obj->next_ = nullptr;
+}
+
+int event_base::loop(int flags) {
+  if (running_.exchange(true)) {
+    log_msg(EVENT_LOG_WARN, "event_base_loop: reentrant invocation.  Only one "
+            "event_base_loop can run on each event_base at once.");
+    return -1;
+  }
+  struct reset_running {
+    std::atomic<bool>& r;
+    ~reset_running() { r = false; }
+  } reset{running_};
+
+  got_exit_ = false;
+  got_break_ = false;
+  asio::io_context& ctx = *ctx_;
+  std::optional<asio::executor_work_guard<asio::io_context::executor_type>> keep;
+  if (flags & EVLOOP_NO_EXIT_ON_EMPTY)
+    keep.emplace(ctx.get_executor());
+
+  // An io_context stops when it runs out of work; ours restart. A borrowed
+  // one that its application stopped is the application's to restart.
+  auto ready = [&]() {
+    if (!ctx.stopped())
+      return true;
+    if (owned_)
+      ctx.restart();
+    return !!owned_;
+  };
+  // Runs handlers that are ready now, stopping early on loopbreak.
+  auto run_ready = [&]() {
+    while (!got_break_ && ready() && ctx.poll_one() != 0) {
+    }
+  };
+
+  for (;;) {
+    if (got_exit_ || got_break_)
+      return 0;
+    if (!keep && !has_events()) {
+      // Completions already queued (a cancelled wait, say) may add events.
+      run_ready();
+      if (got_exit_ || got_break_)
+        return 0;
+      if (!has_events())
+        return 1;
+      continue;
+    }
+    if (!ready())
+      return -1;
+    const unsigned long before = callbacks_.load(std::memory_order_relaxed);
+    if (flags & EVLOOP_NONBLOCK) {
+      run_ready();
+      return 0;
+    }
+    if (ctx.run_one() == 0) {
+      // Out of work: either a borrowed context was stopped, or (owned) the
+      // events counted have no operation behind them. Never spin.
+      if (!owned_ || has_events())
+        return owned_ ? 1 : -1;
+      continue;
+    }
+    if (flags & EVLOOP_ONCE) {
+      run_ready();
+      if (callbacks_.load(std::memory_order_relaxed) != before)
+        return 0;
+    }
+  }
+}
+
+int event_base::loopexit(const struct timeval* tv) {
+  std::weak_ptr<event_base*> token = self_;
+  if (!tv) {
+    // Queued behind the handlers already ready, so they run first.
+    active_.fetch_add(1, std::memory_order_relaxed);
+    asio::post(*ctx_, [token] {
+      if (auto self = token.lock()) {
+        event_base* b = *self;
+        b->active_.fetch_sub(1, std::memory_order_relaxed);
+        b->got_exit_ = true;
+        b->note_callback();
+      }
+    });
+    return 0;
+  }
+  auto timer = std::make_unique<asio::steady_timer>(*ctx_);
+  timer->expires_after(to_duration(*tv));
+  asio::steady_timer* raw = timer.get();
+  {
+    std::lock_guard<std::mutex> g(mutex_);
+    exit_timers_.push_back(std::move(timer));
+  }
+  add_pending(1);
+  raw->async_wait([token, raw](boost::system::error_code ec) {
+    if (ec == asio::error::operation_aborted)
+      return;
+    if (auto self = token.lock())
+      (*self)->on_exit_timer(raw);
+  });
+  return 0;
+}
+
+void event_base::on_exit_timer(asio::steady_timer* t) {
+  add_pending(-1);
+  got_exit_ = true;
+  note_callback();
+  std::lock_guard<std::mutex> g(mutex_);
+  auto it = std::find_if(exit_timers_.begin(), exit_timers_.end(),
+                         [t](const auto& p) { return p.get() == t; });
+  if (it != exit_timers_.end())
+    exit_timers_.erase(it);
+}
+
+// ---- C boundary -----------------------------------------------------------
+
+extern "C" {
+
+struct event_base* event_base_new(void) {
+  return guarded<event_base*>(nullptr, [] { return new event_base(nullptr); });
+}
+
+void event_base_free(struct event_base* base) {
+  if (base)
+    guarded_void([&] { delete base; });
+}
+
+int event_base_dispatch(struct event_base* base) {
+  return event_base_loop(base, 0);
+}
+
+int event_base_loop(struct event_base* base, int flags) {
+  if (!base)
+    return fail(-1, EINVAL);
+  return guarded(-1, [&] { return base->loop(flags); });
+}
+
+int event_base_loopexit(struct event_base* base, const struct timeval* tv) {
+  if (!base)
+    return fail(-1, EINVAL);
+  return guarded(-1, [&] { return base->loopexit(tv); });
+}
+
+int event_base_loopbreak(struct event_base* base) {
+  if (!base)
+    return fail(-1, EINVAL);
+  base->loopbreak();
+  return 0;
+}
+
+int event_base_got_exit(struct event_base* base) {
+  return base && base->got_exit() ? 1 : 0;
+}
+
+int event_base_got_break(struct event_base* base) {
+  return base && base->got_break() ? 1 : 0;
+}
+
+const char* event_base_get_method(const struct event_base* base) {
+  if (!base)
+    return nullptr;
+#if defined(BOOST_ASIO_HAS_IO_URING_AS_DEFAULT)
+  return "io_uring";
+#elif defined(BOOST_ASIO_HAS_EPOLL)
+  return "epoll";
+#elif defined(BOOST_ASIO_HAS_KQUEUE)
+  return "kqueue";
+#else
+  return "select";
+#endif
+}
+
+const char* event_get_version(void) { return LIBEVENT_VERSION; }
+ev_uint32_t event_get_version_number(void) { return LIBEVENT_VERSION_NUMBER; }
+
+int evthread_use_pthreads(void) {
+  threads_enabled = true;
+  return 0;
+}
+
+int evthread_make_base_notifiable(struct event_base* base) {
+  return base ? 0 : fail(-1, EINVAL);
+}
+
+} // extern "C"
+
+// ---- C++ interop ----------------------------------------------------------
+
+namespace evasio {
+
+event_base* make_event_base(asio::io_context& ctx) noexcept {
+  return guarded<event_base*>(nullptr, [&] { return new event_base(&ctx); });
+}
+
+asio::io_context& get_io_context(event_base* base) noexcept {
+  return base->context();
+}
+
+} // namespace evasio

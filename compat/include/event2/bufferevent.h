@@ -1,0 +1,59 @@
+/* evasio: libevent 2.1.12's event2/bufferevent.h API on Boost.Asio.
+ * A socket bufferevent reads into its input evbuffer and writes out its
+ * output evbuffer, calling back as libevent does. */
+#ifndef EVASIO_EVENT2_BUFFEREVENT_H_INCLUDED_
+#define EVASIO_EVENT2_BUFFEREVENT_H_INCLUDED_
+
+#include <event2/event.h>
+#include <event2/buffer.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct bufferevent;
+
+#define BEV_EVENT_READING 0x01
+#define BEV_EVENT_WRITING 0x02
+#define BEV_EVENT_EOF 0x10
+#define BEV_EVENT_ERROR 0x20
+#define BEV_EVENT_TIMEOUT 0x40
+#define BEV_EVENT_CONNECTED 0x80
+
+typedef void (*bufferevent_data_cb)(struct bufferevent *bev, void *ctx);
+typedef void (*bufferevent_event_cb)(struct bufferevent *bev, short what,
+    void *ctx);
+
+enum bufferevent_options {
+	BEV_OPT_CLOSE_ON_FREE = (1<<0),
+	BEV_OPT_THREADSAFE = (1<<1),
+	BEV_OPT_DEFER_CALLBACKS = (1<<2),
+	BEV_OPT_UNLOCK_CALLBACKS = (1<<3)
+};
+
+/* NULL with errno set on failure. */
+struct bufferevent *bufferevent_socket_new(struct event_base *base,
+    evutil_socket_t fd, int options);
+/* Pending output is discarded, as in libevent. */
+void bufferevent_free(struct bufferevent *bev);
+void bufferevent_setcb(struct bufferevent *bev, bufferevent_data_cb readcb,
+    bufferevent_data_cb writecb, bufferevent_event_cb eventcb, void *cbarg);
+void bufferevent_getcb(struct bufferevent *bev,
+    bufferevent_data_cb *readcb_ptr, bufferevent_data_cb *writecb_ptr,
+    bufferevent_event_cb *eventcb_ptr, void **cbarg_ptr);
+int bufferevent_enable(struct bufferevent *bev, short event);
+int bufferevent_disable(struct bufferevent *bev, short event);
+short bufferevent_get_enabled(struct bufferevent *bev);
+struct evbuffer *bufferevent_get_input(struct bufferevent *bev);
+struct evbuffer *bufferevent_get_output(struct bufferevent *bev);
+int bufferevent_write(struct bufferevent *bev, const void *data, size_t size);
+int bufferevent_write_buffer(struct bufferevent *bev, struct evbuffer *buf);
+size_t bufferevent_read(struct bufferevent *bev, void *data, size_t size);
+evutil_socket_t bufferevent_getfd(struct bufferevent *bev);
+struct event_base *bufferevent_get_base(struct bufferevent *bev);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* EVASIO_EVENT2_BUFFEREVENT_H_INCLUDED_ */
