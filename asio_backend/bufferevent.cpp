@@ -283,8 +283,8 @@ int bufferevent::disable(short what) {
 
 void bufferevent::close_socket() noexcept {
   const bool close = options_ & BEV_OPT_CLOSE_ON_FREE;
-  boost::system::error_code ec;
   if (desc_) {
+    boost::system::error_code ec;
     if (close)
       desc_->close(ec);
     else
@@ -317,7 +317,6 @@ void bufferevent::detach_from_base() noexcept {
   stop(write_);
   read_.counted = write_.counted = false;
   if (desc_) {
-    boost::system::error_code ec;
     desc_->release();  // the fd stays ours until bufferevent_free
     desc_.reset();
   }

@@ -211,6 +211,7 @@ void evconnlistener::accept_ready(scoped_lock& g) {
 }
 
 void evconnlistener::accept_failed(scoped_lock& g, int err) {
+  base_->note_callback();  // an event was processed, even without a callback
   if (errorcb_) {
     evconnlistener_errorcb cb = errorcb_;
     void* arg = arg_;
@@ -218,8 +219,6 @@ void evconnlistener::accept_failed(scoped_lock& g, int err) {
     errno = err;  // what EVUTIL_SOCKET_ERROR() tells inside the callback
     cb(this, arg);
     g.lock();
-    if (base_)
-      base_->note_callback();
   } else {
     log_sock_warn(err, "Error from accept() call");
   }
