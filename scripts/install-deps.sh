@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Installs what evasio needs on Debian 12, from Debian's packages only.
+# libevent-dev is the oracle of the differential tests: never linked into evasio.
+# Usage: scripts/install-deps.sh [--with-tests]
+set -euo pipefail
+pkgs=(cmake make g++ pkg-config libboost1.81-dev)
+if [ "${1:-}" = "--with-tests" ]; then
+  pkgs+=(libboost-test1.81-dev libevent-dev clang libclang-rt-14-dev)
+fi
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "installing: ${missing[*]}"
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "error: run as root (or install these packages first)" >&2
+    exit 1
+  fi
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -q
+  apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
