@@ -1,6 +1,7 @@
 // event_base: libevent's loop semantics on an asio::io_context.
 #include "detail/base.hpp"
 #include "detail/c_boundary.hpp"
+#include "detail/event_core.hpp"
 #include "detail/log.hpp"
 
 #include <event2/event.h>
@@ -40,7 +41,8 @@ std::chrono::microseconds to_duration(const struct timeval& tv) {
 event_base::event_base(asio::io_context* borrowed)
     : owned_(borrowed ? nullptr : make_private_context()),
       ctx_(borrowed ? borrowed : owned_.get()),
-      self_(std::make_shared<event_base*>(this)) {}
+      self_(std::make_shared<event_base*>(this)),
+      events_(std::make_unique<event_core>(*this)) {}
 
 event_base::~event_base() {
   // Survivors lose their Asio objects now, while the io_context still exists.
@@ -57,6 +59,7 @@ event_base::~event_base() {
     list = next;
   }
   self_.reset();         // handlers still queued on a borrowed context: no-ops
+  events_.reset();       // fd registrations, timer and signals go
   exit_timers_.clear();  // cancels their waits
   owned_.reset();        // destroys handlers never run; they drop their refs
 }

@@ -25,6 +25,8 @@ namespace evasio::detail {
 // An object living on a base (listener, bufferevent). The base keeps a list
 // of them so that event_base_free() can detach the survivors: their Asio
 // objects belong to the io_context, which may be destroyed with the base.
+class event_core;
+
 class attached {
 public:
   virtual ~attached() = default;
@@ -61,6 +63,13 @@ struct event_base {
   // A user-visible callback ran: EVLOOP_ONCE may return.
   void note_callback() noexcept { callbacks_.fetch_add(1, std::memory_order_relaxed); }
 
+  // A callback was posted (+1) or ran (-1).
+  void add_active(int delta) noexcept { active_.fetch_add(delta, std::memory_order_relaxed); }
+  int pending_count() const noexcept { return pending_.load(std::memory_order_relaxed); }
+  // Held weakly by handlers that may outlive the base (borrowed contexts).
+  const std::shared_ptr<event_base*>& token() const noexcept { return self_; }
+  evasio::detail::event_core& events() noexcept { return *events_; }
+
   void attach(evasio::detail::attached* obj);
   void detach(evasio::detail::attached* obj) noexcept;
 
@@ -81,6 +90,7 @@ private:
   // Handlers posted to a borrowed io_context may outlive the base: they hold
   // this token weakly and do nothing once it is gone.
   std::shared_ptr<event_base*> self_;
+  std::unique_ptr<evasio::detail::event_core> events_;
 
   std::mutex mutex_;  // guards the lists below; never taken per operation
   evasio::detail::attached* objects_ = nullptr;

@@ -55,6 +55,87 @@ const char *event_base_get_method(const struct event_base *base);
 const char *event_get_version(void);
 ev_uint32_t event_get_version_number(void);
 
+/* ---- Events: readiness of an fd, timeouts, signals ------------------- */
+
+struct event;
+/* Callback: the fd (or signal number), the events that fired, the arg. */
+typedef void (*event_callback_fn)(evutil_socket_t fd, short what, void *arg);
+
+/* A new event; NULL with errno set on bad arguments (EV_SIGNAL with
+ * EV_READ/EV_WRITE, an unknown base). Free it with event_free(). */
+struct event *event_new(struct event_base *base, evutil_socket_t fd,
+    short events, event_callback_fn callback, void *callback_arg);
+/* Deletes (if pending) and frees. May be called from its own callback. */
+void event_free(struct event *ev);
+/* Initialises caller-owned storage (see event2/event_struct.h). */
+int event_assign(struct event *ev, struct event_base *base,
+    evutil_socket_t fd, short events, event_callback_fn callback,
+    void *callback_arg);
+/* Pass as callback_arg to get the event itself as the argument. */
+void *event_self_cbarg(void);
+size_t event_get_struct_event_size(void);
+
+/* Makes the event pending: for its fd/signal if it has EV_READ, EV_WRITE,
+ * EV_CLOSED or EV_SIGNAL, and for tv if not NULL (a pending timeout is
+ * rescheduled; tv NULL leaves it as it is). */
+int event_add(struct event *ev, const struct timeval *timeout);
+/* Not pending nor active afterwards: its callback will not run. */
+int event_del(struct event *ev);
+/* Which of `events` are pending or active; *tv gets the timeout's expiry
+ * (wall-clock time) when EV_TIMEOUT is asked for and pending. */
+int event_pending(const struct event *ev, short events, struct timeval *tv);
+int event_initialized(const struct event *ev);
+/* Makes the event active with `res` as if it had fired; ncalls is used
+ * for signal events. */
+void event_active(struct event *ev, int res, short ncalls);
+
+evutil_socket_t event_get_fd(const struct event *ev);
+struct event_base *event_get_base(const struct event *ev);
+short event_get_events(const struct event *ev);
+event_callback_fn event_get_callback(const struct event *ev);
+void *event_get_callback_arg(const struct event *ev);
+
+/* A one-shot event allocated and freed by the base. EV_PERSIST and
+ * EV_SIGNAL are refused (-1). */
+int event_base_once(struct event_base *base, evutil_socket_t fd,
+    short events, event_callback_fn callback, void *arg,
+    const struct timeval *timeout);
+
+/* The time the current round of callbacks started, or now. */
+int event_base_gettimeofday_cached(struct event_base *base,
+    struct timeval *tv);
+
+#define EVENT_BASE_COUNT_ACTIVE 1U
+#define EVENT_BASE_COUNT_VIRTUAL 2U
+#define EVENT_BASE_COUNT_ADDED 4U
+/* Events added (pending), active, or both; listeners and bufferevents
+ * count as the events libevent would use for them. */
+int event_base_get_num_events(struct event_base *base, unsigned int flags);
+
+/* Timers and signals, as libevent's macros. */
+#define evtimer_assign(ev, b, cb, arg) \
+	event_assign((ev), (b), -1, 0, (cb), (arg))
+#define evtimer_new(b, cb, arg) event_new((b), -1, 0, (cb), (arg))
+#define evtimer_add(ev, tv) event_add((ev), (tv))
+#define evtimer_del(ev) event_del(ev)
+#define evtimer_pending(ev, tv) event_pending((ev), EV_TIMEOUT, (tv))
+#define evtimer_initialized(ev) event_initialized(ev)
+
+#define evsignal_add(ev, tv) event_add((ev), (tv))
+#define evsignal_assign(ev, b, x, cb, arg) \
+	event_assign((ev), (b), (x), EV_SIGNAL|EV_PERSIST, (cb), (arg))
+#define evsignal_new(b, x, cb, arg) \
+	event_new((b), (x), EV_SIGNAL|EV_PERSIST, (cb), (arg))
+#define evsignal_del(ev) event_del(ev)
+#define evsignal_pending(ev, tv) event_pending((ev), EV_SIGNAL, (tv))
+#define evsignal_initialized(ev) event_initialized(ev)
+
+#define evuser_new(b, cb, arg) event_new((b), -1, 0, (cb), (arg))
+#define evuser_del(ev) event_del(ev)
+#define evuser_pending(ev, tv) event_pending((ev), 0, (tv))
+#define evuser_initialized(ev) event_initialized(ev)
+#define evuser_trigger(ev) event_active((ev), 0, 0)
+
 /* Logging, as libevent: messages go to stderr as "[warn] msg" unless a
  * callback is set. */
 #define EVENT_LOG_DEBUG 0

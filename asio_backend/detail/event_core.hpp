@@ -1,0 +1,131 @@
+// The machinery behind struct event: libevent's event loop core (an active
+// queue, a timeout heap, per-fd and per-signal registrations) with Asio
+// supplying readiness (descriptor waits), time (one steady_timer per base)
+// and signals (a signal_set).
+#ifndef EVASIO_DETAIL_EVENT_CORE_HPP_INCLUDED_
+#define EVASIO_DETAIL_EVENT_CORE_HPP_INCLUDED_
+
+#include "lock.hpp"
+
+#include <event2/event.h>
+
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <chrono>
+#include <map>
+#include <memory>
+#include <optional>
+#include <unordered_map>
+#include <vector>
+
+struct event_base;
+
+namespace evasio::detail {
+
+struct fd_state;
+class event_core;
+using steady = std::chrono::steady_clock;
+
+// Calls of a signal callback still to make; event_del zeroes it.
+struct calls_left {
+  short n;
+  bool deleted;
+};
+
+// What lives inside struct event's storage. It owns nothing (trivially
+// destructible), so a non-pending event may be freed without a call.
+struct event_impl {
+  static constexpr unsigned initialized_magic = 0x65766173u;
+  unsigned magic;
+  event_base* base;
+  int fd;
+  short events;
+  short res;     // what fired, while active
+  short ncalls;  // signal deliveries, while active
+  struct calls_left* pncalls;  // while its callback repeats: the calls left
+  event_callback_fn cb;
+  void* arg;
+  bool inserted;     // registered for its fd or signal
+  bool has_timeout;  // in the timeout heap
+  bool active;       // in the active queue
+  bool counted;      // counted in the base's pending events
+  bool allocated;    // by event_new: event_free frees it
+  bool once;         // by event_base_once: freed after its callback
+  event_impl* prev;  // in its fd's or signal's list
+  event_impl* next;
+  fd_state* fds;
+  event_impl* act_prev;
+  event_impl* act_next;
+  size_t heap_index;
+  steady::time_point deadline;
+  std::chrono::microseconds interval;  // EV_PERSIST: the timeout to re-add
+};
+
+class event_core {
+public:
+  explicit event_core(event_base& base);
+  ~event_core();
+
+  int add(event_impl* ev, const struct timeval* tv);
+  int del(event_impl* ev);
+  void activate(event_impl* ev, short res, short ncalls);
+  int pending(const event_impl* ev, short what, struct timeval* tv);
+  int num_events(unsigned flags);
+  int cached_time(struct timeval* tv);
+  int once(int fd, short events, event_callback_fn cb, void* arg, const struct timeval* tv);
+
+  // Called back by fd registrations and Asio handlers.
+  void activate_fd(fd_state* fs, short what);
+  boost::asio::io_context& context();
+  optional_recursive_mutex& mutex() { return mutex_; }
+
+private:
+  int add_timeout(event_impl* ev, steady::time_point at);
+  void del_nolock(event_impl* ev);
+  void activate_nolock(event_impl* ev, short res, short ncalls);
+  void sync_count(event_impl* ev);
+  void schedule_drain();
+  void drain();
+  void run_one_active(event_impl* ev, recursive_scoped_lock& g);
+
+  // timeout heap
+  void heap_push(event_impl* ev);
+  void heap_erase(event_impl* ev);
+  void heap_up(size_t i);
+  void heap_down(size_t i);
+  void rearm_timer();
+  void on_timer();
+
+  // fd and signal registrations
+  int insert_io(event_impl* ev);
+  void remove_io(event_impl* ev);
+  int insert_signal(event_impl* ev);
+  void remove_signal(event_impl* ev);
+  void arm_signals();
+
+  event_base& base_;
+  optional_recursive_mutex mutex_;
+  event_impl* act_head_ = nullptr;
+  event_impl* act_tail_ = nullptr;
+  size_t n_active_ = 0;
+  bool drain_posted_ = false;
+  bool draining_ = false;
+  struct timeval cached_tv_ {};
+
+  std::vector<event_impl*> heap_;
+  boost::asio::steady_timer timer_;
+  std::optional<steady::time_point> timer_at_;
+
+  std::unordered_map<int, fd_state*> fds_;
+
+  std::optional<boost::asio::signal_set> signals_;
+  std::map<int, event_impl*> sig_events_;  // signal number -> list
+  bool signal_wait_ = false;
+
+  std::vector<event_impl*> once_events_;
+};
+
+} // namespace evasio::detail
+
+#endif

@@ -1,0 +1,809 @@
+// struct event: libevent's events (fd readiness, timeouts, signals) on Asio.
+//
+// libevent's events are level-triggered unless EV_ET: a persistent read
+// event keeps firing while the fd stays readable. Asio's reactor is
+// edge-triggered. So after the callbacks of a readiness have run, the fd is
+// polled once (poll(2), zero timeout): still ready means active again on the
+// next round, otherwise an async_wait is armed. EV_ET events skip the poll.
+// Timeouts live in one heap per base behind a single steady_timer, signals
+// in one signal_set per base, as libevent keeps one min-heap and one signal
+// pipe per base.
+#include "detail/base.hpp"
+#include "detail/c_boundary.hpp"
+#include "detail/event_core.hpp"
+#include "detail/log.hpp"
+
+#include <event2/event.h>
+#include <event2/event_struct.h>
+
+#include <boost/asio/post.hpp>
+#include <boost/asio/posix/stream_descriptor.hpp>
+#include <boost/intrusive_ptr.hpp>
+
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <csignal>
+#include <cstdlib>
+#include <new>
+#include <type_traits>
+
+namespace asio = boost::asio;
+using namespace evasio::detail;
+using std::chrono::microseconds;
+
+static_assert(sizeof(event_impl) <= sizeof(struct event), "struct event storage too small");
+static_assert(alignof(event_impl) <= alignof(struct event), "struct event storage misaligned");
+static_assert(std::is_trivially_destructible<event_impl>::value, "event_impl must own nothing");
+
+namespace {
+
+constexpr short io_kinds = EV_READ | EV_WRITE | EV_CLOSED;
+
+event_impl* impl(struct event* ev) { return reinterpret_cast<event_impl*>(ev); }
+const event_impl* impl(const struct event* ev) { return reinterpret_cast<const event_impl*>(ev); }
+bool initialized(const struct event* ev) {
+  return ev && impl(ev)->magic == event_impl::initialized_magic;
+}
+
+microseconds to_us(const struct timeval& tv) {
+  return std::max(microseconds(tv.tv_sec * 1000000LL + tv.tv_usec), microseconds(0));
+}
+
+char self_cbarg_tag;
+
+} // namespace
+
+namespace evasio::detail {
+
+// One Asio descriptor per fd with events on it, shared by those events
+// (Asio can register an fd only once), like libevent's evmap entry.
+struct fd_state {
+  enum class op { idle, wait, check };
+  struct direction {
+    op state = op::idle;
+    unsigned seq = 0;
+  };
+
+  fd_state(event_core* c, int f, int reg, asio::io_context& ctx)
+      : core(c), fd(f), reg_fd(reg), desc(ctx) {}
+
+  friend void intrusive_ptr_add_ref(fd_state* s) noexcept { s->refs.fetch_add(1, std::memory_order_relaxed); }
+  friend void intrusive_ptr_release(fd_state* s) noexcept {
+    if (s->refs.fetch_sub(1, std::memory_order_acq_rel) == 1)
+      delete s;
+  }
+
+  event_core* core;  // null once released: handlers still queued do nothing
+  const int fd;
+  const int reg_fd;  // a dup of fd when fd was already registered with Asio
+  asio::posix::stream_descriptor desc;
+  event_impl* head = nullptr;
+  direction rd, wr;
+  std::atomic<int> refs{1};
+};
+
+} // namespace evasio::detail
+
+namespace {
+
+using fd_ref = boost::intrusive_ptr<fd_state>;
+
+short interest(const fd_state* fs, bool reading) {
+  short any = 0;
+  for (const event_impl* e = fs->head; e; e = e->next)
+    any |= e->events;
+  return reading ? (any & (EV_READ | EV_CLOSED)) : (any & EV_WRITE);
+}
+
+bool level_interest(const fd_state* fs, bool reading) {
+  const short mask = reading ? (EV_READ | EV_CLOSED) : EV_WRITE;
+  for (const event_impl* e = fs->head; e; e = e->next)
+    if ((e->events & mask) && !(e->events & EV_ET))
+      return true;
+  return false;
+}
+
+// What the fd is ready for now, as EV_* bits.
+short poll_ready(int fd, bool reading) {
+  struct pollfd p {fd, static_cast<short>(reading ? (POLLIN | POLLRDHUP) : POLLOUT), 0};
+  if (::poll(&p, 1, 0) <= 0)
+    return 0;
+  short what = 0;
+  if (reading && (p.revents & (POLLIN | POLLHUP | POLLERR)))
+    what |= EV_READ;
+  if (reading && (p.revents & (POLLRDHUP | POLLHUP)))
+    what |= EV_CLOSED;
+  if (!reading && (p.revents & (POLLOUT | POLLHUP | POLLERR)))
+    what |= EV_WRITE;
+  return what;
+}
+
+void arm(fd_state* fs, bool reading);
+
+void post_check(fd_state* fs, bool reading) {
+  auto& d = reading ? fs->rd : fs->wr;
+  d.state = fd_state::op::check;
+  const unsigned seq = ++d.seq;
+  asio::post(fs->desc.get_executor(), [self = fd_ref(fs), reading, seq] {
+    if (!self->core)
+      return;
+    recursive_scoped_lock g(self->core->mutex());
+    auto& dir = reading ? self->rd : self->wr;
+    if (!self->core || dir.seq != seq)
+      return;
+    dir.state = fd_state::op::idle;
+    arm(self.get(), reading);
+  });
+}
+
+void start_wait(fd_state* fs, bool reading) {
+  auto& d = reading ? fs->rd : fs->wr;
+  d.state = fd_state::op::wait;
+  const unsigned seq = ++d.seq;
+  fs->desc.async_wait(
+      reading ? asio::posix::descriptor_base::wait_read : asio::posix::descriptor_base::wait_write,
+      [self = fd_ref(fs), reading, seq](boost::system::error_code ec) {
+        if (!self->core)
+          return;
+        recursive_scoped_lock g(self->core->mutex());
+        auto& dir = reading ? self->rd : self->wr;
+        if (!self->core || dir.seq != seq)
+          return;
+        dir.state = fd_state::op::idle;
+        if (ec == asio::error::operation_aborted) {
+          arm(self.get(), reading);  // cancelled on behalf of the other direction
+          return;
+        }
+        short what = reading ? EV_READ : EV_WRITE;
+        if (reading && (interest(self.get(), true) & EV_CLOSED))
+          what |= poll_ready(self->fd, true) & EV_CLOSED;
+        self->core->activate_fd(self.get(), what);
+        post_check(self.get(), reading);
+      });
+}
+
+// Wait for readiness, or activate now if a level-triggered event is ready.
+void arm(fd_state* fs, bool reading) {
+  auto& d = reading ? fs->rd : fs->wr;
+  if (d.state != fd_state::op::idle || !interest(fs, reading))
+    return;
+  if (level_interest(fs, reading)) {
+    if (short what = poll_ready(fs->fd, reading)) {
+      fs->core->activate_fd(fs, what);
+      post_check(fs, reading);
+      return;
+    }
+  }
+  start_wait(fs, reading);
+}
+
+void link(event_impl*& head, event_impl* ev) {
+  ev->prev = nullptr;
+  ev->next = head;
+  if (head)
+    head->prev = ev;
+  head = ev;
+}
+
+void unlink(event_impl*& head, event_impl* ev) {
+  if (ev->prev)
+    ev->prev->next = ev->next;
+  else
+    head = ev->next;
+  if (ev->next)
+    ev->next->prev = ev->prev;
+  ev->prev = ev->next = nullptr;
+}
+
+} // namespace
+
+// ---- event_core -------------------------------------------------------------
+
+event_core::event_core(event_base& base)
+    : base_(base), mutex_(threads_enabled.load()), timer_(base.context()) {}
+
+event_core::~event_core() {
+  for (auto& [fd, fs] : fds_) {
+    fs->core = nullptr;
+    if (fs->reg_fd != fs->fd) {
+      boost::system::error_code ec;
+      fs->desc.close(ec);
+    } else {
+      fs->desc.release();
+    }
+    intrusive_ptr_release(fs);
+  }
+  for (event_impl* e : once_events_)
+    delete e;
+}
+
+asio::io_context& event_core::context() { return base_.context(); }
+
+void event_core::sync_count(event_impl* ev) {
+  const bool want = ev->inserted || ev->has_timeout;
+  if (want != ev->counted) {
+    ev->counted = want;
+    base_.add_pending(want ? 1 : -1);
+  }
+}
+
+int event_core::insert_io(event_impl* ev) {
+  auto it = fds_.find(ev->fd);
+  fd_state* fs;
+  if (it != fds_.end()) {
+    fs = it->second;
+  } else {
+    struct stat st;
+    if (::fstat(ev->fd, &st) < 0)
+      return -1;
+    if (S_ISREG(st.st_mode) || S_ISDIR(st.st_mode))
+      return fail(-1, EPERM);  // as epoll refuses them
+    int reg = ev->fd;
+    auto state = std::make_unique<fd_state>(this, ev->fd, reg, base_.context());
+    boost::system::error_code ec;
+    state->desc.assign(reg, ec);
+    if (ec == asio::error::already_open || ec.value() == EEXIST) {
+      // A listener or bufferevent has this fd: register a duplicate.
+      reg = ::fcntl(ev->fd, F_DUPFD_CLOEXEC, 0);
+      if (reg < 0)
+        return -1;
+      state = std::make_unique<fd_state>(this, ev->fd, reg, base_.context());
+      state->desc.assign(reg, ec);
+      if (ec)
+        ::close(reg);
+    }
+    if (ec)
+      return fail(-1, ec.value());
+    fs = state.release();
+    fds_.emplace(ev->fd, fs);
+  }
+  link(fs->head, ev);
+  ev->fds = fs;
+  ev->inserted = true;
+  // Look at the fd from the loop, not from here: as in libevent, a ready fd
+  // makes its event active on the loop's next round, after events already
+  // active.
+  if ((ev->events & (EV_READ | EV_CLOSED)) && fs->rd.state == fd_state::op::idle)
+    post_check(fs, true);
+  if ((ev->events & EV_WRITE) && fs->wr.state == fd_state::op::idle)
+    post_check(fs, false);
+  return 0;
+}
+
+void event_core::remove_io(event_impl* ev) {
+  fd_state* fs = ev->fds;
+  unlink(fs->head, ev);
+  ev->fds = nullptr;
+  ev->inserted = false;
+  if (fs->head)
+    return;  // waits of the other events go on; a spare wakeup is ignored
+  fds_.erase(fs->fd);
+  fs->core = nullptr;
+  if (fs->reg_fd != fs->fd) {
+    boost::system::error_code ec;
+    fs->desc.close(ec);
+  } else {
+    fs->desc.release();  // deregisters; the fd stays the caller's
+  }
+  intrusive_ptr_release(fs);
+}
+
+int event_core::insert_signal(event_impl* ev) {
+  const int sig = ev->fd;
+  if (sig <= 0 || sig >= NSIG)
+    return fail(-1, EINVAL);
+  if (!signals_)
+    signals_.emplace(base_.context());
+  event_impl*& head = sig_events_[sig];
+  if (!head) {
+    boost::system::error_code ec;
+    signals_->add(sig, ec);
+    if (ec) {
+      sig_events_.erase(sig);
+      return fail(-1, ec.value());
+    }
+  }
+  link(head, ev);
+  ev->inserted = true;
+  arm_signals();
+  return 0;
+}
+
+void event_core::remove_signal(event_impl* ev) {
+  auto it = sig_events_.find(ev->fd);
+  unlink(it->second, ev);
+  ev->inserted = false;
+  if (!it->second) {
+    sig_events_.erase(it);
+    boost::system::error_code ec;
+    signals_->remove(ev->fd, ec);
+    if (sig_events_.empty() && signal_wait_) {
+      signals_->cancel(ec);
+      signal_wait_ = false;
+    }
+  }
+}
+
+void event_core::arm_signals() {
+  if (signal_wait_ || sig_events_.empty())
+    return;
+  signal_wait_ = true;
+  std::weak_ptr<event_base*> token = base_.token();
+  signals_->async_wait([this, token](boost::system::error_code ec, int sig) {
+    if (ec == asio::error::operation_aborted || token.expired())
+      return;
+    recursive_scoped_lock g(mutex_);
+    signal_wait_ = false;
+    auto it = sig_events_.find(sig);
+    for (event_impl* e = it == sig_events_.end() ? nullptr : it->second; e;) {
+      event_impl* next = e->next;
+      activate_nolock(e, EV_SIGNAL, 1);
+      e = next;
+    }
+    arm_signals();
+  });
+}
+
+void event_core::activate_fd(fd_state* fs, short what) {
+  for (event_impl* e = fs->head; e;) {
+    event_impl* next = e->next;
+    const short res = e->events & what & io_kinds;
+    if (res)
+      activate_nolock(e, res, 1);
+    e = next;
+  }
+}
+
+// ---- timeouts: a binary heap on deadline --------------------------------------
+
+void event_core::heap_up(size_t i) {
+  event_impl* e = heap_[i];
+  while (i > 0) {
+    const size_t parent = (i - 1) / 2;
+    if (!(e->deadline < heap_[parent]->deadline))
+      break;
+    heap_[i] = heap_[parent];
+    heap_[i]->heap_index = i;
+    i = parent;
+  }
+  heap_[i] = e;
+  e->heap_index = i;
+}
+
+void event_core::heap_down(size_t i) {
+  event_impl* e = heap_[i];
+  const size_t n = heap_.size();
+  for (;;) {
+    size_t child = 2 * i + 1;
+    if (child >= n)
+      break;
+    if (child + 1 < n && heap_[child + 1]->deadline < heap_[child]->deadline)
+      ++child;
+    if (!(heap_[child]->deadline < e->deadline))
+      break;
+    heap_[i] = heap_[child];
+    heap_[i]->heap_index = i;
+    i = child;
+  }
+  heap_[i] = e;
+  e->heap_index = i;
+}
+
+void event_core::heap_push(event_impl* ev) {
+  heap_.push_back(ev);
+  heap_up(heap_.size() - 1);
+  ev->has_timeout = true;
+}
+
+void event_core::heap_erase(event_impl* ev) {
+  const size_t i = ev->heap_index;
+  event_impl* last = heap_.back();
+  heap_.pop_back();
+  ev->has_timeout = false;
+  if (last == ev)
+    return;
+  heap_[i] = last;
+  last->heap_index = i;
+  heap_up(i);
+  heap_down(last->heap_index);
+}
+
+void event_core::rearm_timer() {
+  if (heap_.empty()) {
+    if (timer_at_) {
+      timer_.cancel();
+      timer_at_.reset();
+    }
+    return;
+  }
+  const steady::time_point at = heap_.front()->deadline;
+  if (timer_at_ && *timer_at_ == at)
+    return;
+  timer_at_ = at;
+  timer_.expires_at(at);  // cancels a wait for an older deadline
+  std::weak_ptr<event_base*> token = base_.token();
+  timer_.async_wait([this, token](boost::system::error_code ec) {
+    if (ec == asio::error::operation_aborted || token.expired())
+      return;
+    on_timer();
+  });
+}
+
+void event_core::on_timer() {
+  recursive_scoped_lock g(mutex_);
+  timer_at_.reset();
+  const steady::time_point now = steady::now();
+  while (!heap_.empty() && heap_.front()->deadline <= now) {
+    event_impl* ev = heap_.front();
+    // As libevent: a timed-out event leaves its fd too; EV_PERSIST re-adds.
+    del_nolock(ev);
+    activate_nolock(ev, EV_TIMEOUT, 1);
+  }
+  rearm_timer();
+}
+
+int event_core::add_timeout(event_impl* ev, steady::time_point at) {
+  if (ev->has_timeout)
+    heap_erase(ev);
+  ev->deadline = at;
+  heap_push(ev);
+  rearm_timer();
+  return 0;
+}
+
+// ---- add, del, activate --------------------------------------------------------
+
+int event_core::add(event_impl* ev, const struct timeval* tv) {
+  recursive_scoped_lock g(mutex_);
+  if ((ev->events & (io_kinds | EV_SIGNAL)) && !ev->inserted) {
+    const int rc = (ev->events & EV_SIGNAL) ? insert_signal(ev) : insert_io(ev);
+    if (rc < 0)
+      return -1;
+  }
+  if (tv) {
+    // Re-adding an event that is active by its timeout cancels that run.
+    if (ev->active && (ev->res & EV_TIMEOUT) && !(ev->events & EV_SIGNAL)) {
+      ev->res &= ~EV_TIMEOUT;
+      if (!ev->res) {
+        if (ev->act_prev) ev->act_prev->act_next = ev->act_next; else act_head_ = ev->act_next;
+        if (ev->act_next) ev->act_next->act_prev = ev->act_prev; else act_tail_ = ev->act_prev;
+        ev->active = false;
+        --n_active_;
+      }
+    }
+    ev->interval = to_us(*tv);
+    add_timeout(ev, steady::now() + ev->interval);
+  }
+  sync_count(ev);
+  return 0;
+}
+
+void event_core::del_nolock(event_impl* ev) {
+  if (ev->pncalls) {
+    ev->pncalls->n = 0;
+    ev->pncalls->deleted = true;
+    ev->pncalls = nullptr;
+  }
+  if (ev->active) {
+    if (ev->act_prev) ev->act_prev->act_next = ev->act_next; else act_head_ = ev->act_next;
+    if (ev->act_next) ev->act_next->act_prev = ev->act_prev; else act_tail_ = ev->act_prev;
+    ev->act_prev = ev->act_next = nullptr;
+    ev->active = false;
+    ev->res = 0;
+    --n_active_;
+  }
+  if (ev->inserted)
+    (ev->events & EV_SIGNAL) ? remove_signal(ev) : remove_io(ev);
+  if (ev->has_timeout) {
+    heap_erase(ev);
+    rearm_timer();
+  }
+  sync_count(ev);
+}
+
+int event_core::del(event_impl* ev) {
+  recursive_scoped_lock g(mutex_);
+  del_nolock(ev);
+  return 0;
+}
+
+void event_core::activate(event_impl* ev, short res, short ncalls) {
+  recursive_scoped_lock g(mutex_);
+  activate_nolock(ev, res, ncalls);
+}
+
+void event_core::activate_nolock(event_impl* ev, short res, short ncalls) {
+  if (ev->active) {
+    ev->res |= res;
+    if (ev->events & EV_SIGNAL)
+      ev->ncalls += ncalls;
+    return;
+  }
+  ev->res = res;
+  ev->ncalls = ncalls;
+  ev->active = true;
+  ev->act_next = nullptr;
+  ev->act_prev = act_tail_;
+  if (act_tail_)
+    act_tail_->act_next = ev;
+  else
+    act_head_ = ev;
+  act_tail_ = ev;
+  ++n_active_;
+  schedule_drain();
+}
+
+// ---- running active events -------------------------------------------------------
+
+void event_core::schedule_drain() {
+  if (drain_posted_ || draining_)
+    return;
+  drain_posted_ = true;
+  base_.add_active(1);
+  std::weak_ptr<event_base*> token = base_.token();
+  asio::post(base_.context(), [this, token] {
+    if (!token.expired())
+      drain();
+  });
+}
+
+void event_core::drain() {
+  recursive_scoped_lock g(mutex_);
+  drain_posted_ = false;
+  base_.add_active(-1);
+  draining_ = true;
+  ::gettimeofday(&cached_tv_, nullptr);
+  // loopbreak stops after the callback now running; loopexit does not.
+  while (act_head_ && !base_.got_break())
+    run_one_active(act_head_, g);
+  draining_ = false;
+  if (act_head_)
+    schedule_drain();
+}
+
+void event_core::run_one_active(event_impl* ev, recursive_scoped_lock& g) {
+  act_head_ = ev->act_next;
+  if (act_head_) act_head_->act_prev = nullptr; else act_tail_ = nullptr;
+  ev->act_prev = ev->act_next = nullptr;
+  ev->active = false;
+  --n_active_;
+  const short res = ev->res;
+  short ncalls = ev->ncalls;
+  ev->res = 0;
+  ev->ncalls = 0;
+
+  if (!(ev->events & EV_PERSIST)) {
+    del_nolock(ev);  // a one-shot event is not pending when its callback runs
+  } else {
+    if ((ev->events & (io_kinds | EV_SIGNAL)) && !ev->inserted) {
+      if (((ev->events & EV_SIGNAL) ? insert_signal(ev) : insert_io(ev)) < 0)
+        log_msg(EVENT_LOG_WARN, "event: could not re-add a persistent event");
+    }
+    if (ev->interval.count() > 0) {
+      const steady::time_point now = steady::now();
+      steady::time_point at = ((res & EV_TIMEOUT) ? ev->deadline : now) + ev->interval;
+      if (at < now)
+        at = now + ev->interval;
+      add_timeout(ev, at);
+    }
+    sync_count(ev);
+  }
+  base_.note_callback();
+  const event_callback_fn cb = ev->cb;
+  void* const arg = ev->arg;
+  const int fd = ev->fd;
+  const bool once = ev->once;
+  // A signal that arrived n times runs the callback n times, unless the
+  // callback deletes its event (event_del zeroes the count through
+  // pncalls). Nothing else touches ev after its callback: it may be gone.
+  calls_left left{ncalls > 1 ? ncalls : short(1), false};
+  const bool repeat = left.n > 1;
+  if (repeat)
+    ev->pncalls = &left;
+  g.unlock();
+  while (left.n > 0) {
+    --left.n;
+    cb(fd, res, arg);
+  }
+  g.lock();
+  if (repeat && !left.deleted)
+    ev->pncalls = nullptr;
+  if (once) {
+    once_events_.erase(std::find(once_events_.begin(), once_events_.end(), ev));
+    delete ev;
+  }
+}
+
+// ---- queries and one-shot events ---------------------------------------------------
+
+int event_core::pending(const event_impl* ev, short what, struct timeval* tv) {
+  recursive_scoped_lock g(mutex_);
+  short flags = 0;
+  if (ev->inserted)
+    flags |= ev->events & (io_kinds | EV_SIGNAL);
+  if (ev->active)
+    flags |= ev->res;
+  if (ev->has_timeout)
+    flags |= EV_TIMEOUT;
+  what &= EV_TIMEOUT | io_kinds | EV_SIGNAL;
+  if (tv && (flags & what & EV_TIMEOUT)) {
+    // The expiry in wall-clock time, as libevent reports it.
+    struct timeval now;
+    ::gettimeofday(&now, nullptr);
+    const auto left = std::chrono::duration_cast<microseconds>(ev->deadline - steady::now());
+    const long long us = now.tv_sec * 1000000LL + now.tv_usec + left.count();
+    tv->tv_sec = static_cast<time_t>(us / 1000000);
+    tv->tv_usec = static_cast<suseconds_t>(us % 1000000);
+  }
+  return flags & what;
+}
+
+int event_core::num_events(unsigned flags) {
+  recursive_scoped_lock g(mutex_);
+  int n = 0;
+  if (flags & EVENT_BASE_COUNT_ACTIVE)
+    n += static_cast<int>(n_active_);
+  if (flags & EVENT_BASE_COUNT_ADDED) {
+    // libevent counts an event once whether added, active or both.
+    n += base_.pending_count();
+    for (const event_impl* e = act_head_; e; e = e->act_next)
+      n += e->counted ? 0 : 1;
+  }
+  return n;
+}
+
+int event_core::cached_time(struct timeval* tv) {
+  recursive_scoped_lock g(mutex_);
+  if (draining_) {
+    *tv = cached_tv_;
+    return 0;
+  }
+  return ::gettimeofday(tv, nullptr);
+}
+
+int event_core::once(int fd, short events, event_callback_fn cb, void* arg, const struct timeval* tv) {
+  if (!cb || (events & (EV_SIGNAL | EV_PERSIST)))
+    return fail(-1, EINVAL);
+  const bool timer_only = (events & (EV_TIMEOUT | io_kinds)) == EV_TIMEOUT;
+  if (!timer_only && !(events & io_kinds))
+    return fail(-1, EINVAL);
+  auto* ev = new event_impl{};
+  ev->magic = event_impl::initialized_magic;
+  ev->base = &base_;
+  ev->fd = timer_only ? -1 : fd;
+  ev->events = timer_only ? 0 : (events & io_kinds);
+  ev->cb = cb;
+  ev->arg = arg;
+  ev->once = true;
+  recursive_scoped_lock g(mutex_);
+  once_events_.push_back(ev);
+  if (timer_only && (!tv || (tv->tv_sec == 0 && tv->tv_usec == 0))) {
+    activate_nolock(ev, EV_TIMEOUT, 1);
+    return 0;
+  }
+  if (add(ev, tv) < 0) {
+    const int err = errno;
+    once_events_.pop_back();
+    delete ev;
+    return fail(-1, err);
+  }
+  return 0;
+}
+
+// ---- C boundary -----------------------------------------------------------
+
+extern "C" {
+
+int event_assign(struct event* ev, struct event_base* base, evutil_socket_t fd, short events,
+                 event_callback_fn callback, void* callback_arg) {
+  if (!ev || !base || !callback)
+    return fail(-1, EINVAL);
+  if ((events & EV_SIGNAL) && (events & io_kinds)) {
+    log_msg(EVENT_LOG_WARN, "%s: EV_SIGNAL is not compatible with EV_READ, EV_WRITE or EV_CLOSED",
+            "event_assign");
+    return fail(-1, EINVAL);
+  }
+  auto* e = new (ev) event_impl{};
+  e->magic = event_impl::initialized_magic;
+  e->base = base;
+  e->fd = fd;
+  e->events = events;
+  e->cb = callback;
+  e->arg = callback_arg == &self_cbarg_tag ? ev : callback_arg;
+  return 0;
+}
+
+struct event* event_new(struct event_base* base, evutil_socket_t fd, short events,
+                        event_callback_fn callback, void* callback_arg) {
+  auto* ev = static_cast<struct event*>(std::malloc(sizeof(struct event)));
+  if (!ev)
+    return fail<struct event*>(nullptr, ENOMEM);
+  if (event_assign(ev, base, fd, events, callback, callback_arg) < 0) {
+    const int err = errno;
+    std::free(ev);
+    return fail<struct event*>(nullptr, err);
+  }
+  impl(ev)->allocated = true;
+  return ev;
+}
+
+void event_free(struct event* ev) {
+  if (!ev)
+    return;
+  event_del(ev);
+  impl(ev)->magic = 0;
+  std::free(ev);
+}
+
+void* event_self_cbarg(void) { return &self_cbarg_tag; }
+
+size_t event_get_struct_event_size(void) { return sizeof(struct event); }
+
+int event_add(struct event* ev, const struct timeval* tv) {
+  if (!initialized(ev))
+    return fail(-1, EINVAL);
+  event_impl* e = impl(ev);
+  return guarded(-1, [&] { return e->base->events().add(e, tv); });
+}
+
+int event_del(struct event* ev) {
+  if (!initialized(ev))
+    return fail(-1, EINVAL);
+  event_impl* e = impl(ev);
+  return guarded(-1, [&] { return e->base->events().del(e); });
+}
+
+int event_pending(const struct event* ev, short events, struct timeval* tv) {
+  if (!initialized(ev))
+    return 0;
+  const event_impl* e = impl(ev);
+  return e->base->events().pending(e, events, tv);
+}
+
+int event_initialized(const struct event* ev) { return initialized(ev) ? 1 : 0; }
+
+void event_active(struct event* ev, int res, short ncalls) {
+  if (!initialized(ev))
+    return;
+  event_impl* e = impl(ev);
+  guarded_void([&] { e->base->events().activate(e, static_cast<short>(res), ncalls); });
+}
+
+evutil_socket_t event_get_fd(const struct event* ev) { return initialized(ev) ? impl(ev)->fd : -1; }
+struct event_base* event_get_base(const struct event* ev) {
+  return initialized(ev) ? impl(ev)->base : nullptr;
+}
+short event_get_events(const struct event* ev) { return initialized(ev) ? impl(ev)->events : 0; }
+event_callback_fn event_get_callback(const struct event* ev) {
+  return initialized(ev) ? impl(ev)->cb : nullptr;
+}
+void* event_get_callback_arg(const struct event* ev) {
+  return initialized(ev) ? impl(ev)->arg : nullptr;
+}
+
+int event_base_once(struct event_base* base, evutil_socket_t fd, short events,
+                    event_callback_fn callback, void* arg, const struct timeval* tv) {
+  if (!base)
+    return fail(-1, EINVAL);
+  return guarded(-1, [&] { return base->events().once(fd, events, callback, arg, tv); });
+}
+
+int event_base_gettimeofday_cached(struct event_base* base, struct timeval* tv) {
+  if (!tv)
+    return fail(-1, EINVAL);
+  if (!base)
+    return ::gettimeofday(tv, nullptr);
+  return base->events().cached_time(tv);
+}
+
+int event_base_get_num_events(struct event_base* base, unsigned int flags) {
+  if (!base)
+    return fail(-1, EINVAL);
+  return base->events().num_events(flags);
+}
+
+} // extern "C"
