@@ -14,21 +14,26 @@
 
 #include <boost/asio/post.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/intrusive_ptr.hpp>
 
 #include <fcntl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <optional>
 
 namespace asio = boost::asio;
 using namespace evasio::detail;
+using std::chrono::microseconds;
 
 namespace {
 constexpr size_t read_max = 65536;  // per read call
-}
+enum deferred_kind : unsigned { deferred_read = 1, deferred_write = 2, deferred_event = 4 };
+} // namespace
 
 struct bufferevent : attached {
   bufferevent(event_base* base, int options)
@@ -51,6 +56,8 @@ struct bufferevent : attached {
   using ref = boost::intrusive_ptr<bufferevent>;
 
   bool adopt(int fd, boost::system::error_code& ec);
+  int setfd(int fd);
+  int connect(const struct sockaddr* sa, int socklen);
   void setcb(bufferevent_data_cb r, bufferevent_data_cb w, bufferevent_event_cb e, void* arg) {
     recursive_scoped_lock g(mutex_);
     readcb_ = r;
@@ -71,6 +78,9 @@ struct bufferevent : attached {
     recursive_scoped_lock g(mutex_);
     return enabled_;
   }
+  void setwatermark(short events, size_t low, size_t high);
+  int getwatermark(short events, size_t* low, size_t* high);
+  int set_timeouts(const struct timeval* rd, const struct timeval* wr);
   void free();
   void detach_from_base() noexcept override;
 
@@ -86,20 +96,44 @@ private:
     op state = op::none;
     unsigned seq = 0;
     bool counted = false;
+    microseconds timeout{0};
+    std::optional<asio::steady_timer> timer;
+    bool timer_armed = false;
+    unsigned timer_seq = 0;
+  };
+  struct watermark {
+    size_t low = 0, high = 0;
   };
 
-  bool want_read() const noexcept { return (enabled_ & EV_READ) && live(); }
-  bool want_write() const noexcept { return (enabled_ & EV_WRITE) && live() && output_.length(); }
   bool live() const noexcept { return !freed_ && desc_ && base_; }
-  void sync_pending() noexcept;
+  bool want_read() const noexcept {
+    return (enabled_ & EV_READ) && live() && !read_suspended_ && !connecting_;
+  }
+  bool want_write() const noexcept {
+    // While a connect is in progress, writability tells its outcome.
+    return live() && ((connecting_ && connect_wait_) || ((enabled_ & EV_WRITE) && output_.length()));
+  }
+  void sync() noexcept;
+  void sync_timer(direction& d, bool want) noexcept;
+  void restart_timer(direction& d) noexcept;
   void schedule_read() { if (want_read() && read_.state == op::none) start(read_, op::kick); }
-  void schedule_write() { if (want_write() && write_.state == op::none) start(write_, op::kick); }
+  void schedule_write() {
+    if (want_write() && write_.state == op::none)
+      start(write_, connecting_ ? op::wait : op::kick);  // a connect completes by writability
+  }
   void start(direction& d, op kind);
   void stop(direction& d) noexcept;
   void on_ready(bool reading, unsigned seq, bool aborted);
+  void on_timeout(bool reading, unsigned seq);
   void do_read();
   void do_write();
+  bool finish_connect();
+  void update_read_suspension();
+  void run_readcb();
+  void run_writecb();
   void run_eventcb(short what, int err);
+  void defer(unsigned kind);
+  void run_deferred();
   void close_socket() noexcept;
   static void output_grew(void* self);
 
@@ -108,8 +142,16 @@ private:
   std::optional<asio::posix::stream_descriptor> desc_;
   bool is_socket_ = true;
   bool freed_ = false;
+  bool connecting_ = false;
+  bool connect_wait_ = false;  // waiting for writability to learn the connect result
+  bool read_suspended_ = false;  // input at its high watermark
   short enabled_ = EV_WRITE;  // as libevent: writing is on from the start
   direction read_, write_;
+  watermark wm_read_, wm_write_;
+  unsigned deferred_ = 0;
+  short deferred_what_ = 0;
+  int deferred_err_ = 0;
+  bool deferred_posted_ = false;
   bufferevent_data_cb readcb_ = nullptr;
   bufferevent_data_cb writecb_ = nullptr;
   bufferevent_event_cb eventcb_ = nullptr;
@@ -136,17 +178,60 @@ bool bufferevent::adopt(int fd, boost::system::error_code& ec) {
   return true;
 }
 
-void bufferevent::sync_pending() noexcept {
+void bufferevent::sync() noexcept {
   if (!base_)
     return;
-  auto sync = [this](direction& d, bool want) {
+  auto count = [this](direction& d, bool want) {
     if (want != d.counted) {
       d.counted = want;
       base_->add_pending(want ? 1 : -1);
     }
+    sync_timer(d, want);
   };
-  sync(read_, want_read());
-  sync(write_, want_write());
+  count(read_, want_read());
+  count(write_, want_write());
+}
+
+// A timeout runs while its direction is pending, counted from the last
+// progress, as libevent's event timeouts on the read and write events.
+void bufferevent::sync_timer(direction& d, bool want) noexcept {
+  if (want && d.timeout.count() > 0 && !d.timer_armed)
+    restart_timer(d);
+  else if ((!want || d.timeout.count() == 0) && d.timer_armed) {
+    d.timer_armed = false;
+    ++d.timer_seq;
+    d.timer->cancel();
+  }
+}
+
+void bufferevent::restart_timer(direction& d) noexcept {
+  if (d.timeout.count() == 0 || !base_)
+    return;
+  if (!d.timer)
+    d.timer.emplace(base_->context());
+  d.timer_armed = true;
+  const unsigned seq = ++d.timer_seq;
+  const bool reading = &d == &read_;
+  d.timer->expires_after(d.timeout);
+  d.timer->async_wait([self = ref(this), reading, seq](boost::system::error_code ec) {
+    if (ec != asio::error::operation_aborted)
+      self->on_timeout(reading, seq);
+  });
+}
+
+void bufferevent::on_timeout(bool reading, unsigned seq) {
+  recursive_scoped_lock g(mutex_);
+  direction& d = reading ? read_ : write_;
+  if (seq != d.timer_seq || !d.timer_armed)
+    return;
+  d.timer_armed = false;
+  base_->note_callback();
+  const short side = reading ? EV_READ : EV_WRITE;
+  enabled_ &= ~side;
+  if (d.state != op::none)
+    stop(d);
+  sync();
+  run_eventcb((reading ? BEV_EVENT_READING : BEV_EVENT_WRITING) | BEV_EVENT_TIMEOUT, ETIMEDOUT);
 }
 
 void bufferevent::start(direction& d, op kind) {
@@ -183,25 +268,44 @@ void bufferevent::on_ready(bool reading, unsigned seq, bool aborted) {
     return;  // stopped or superseded
   d.state = op::none;
   if (aborted) {
-    // Cancelled on behalf of the other direction: go on with an attempt.
+    // Cancelled on behalf of the other direction: go on.
     reading ? schedule_read() : schedule_write();
     return;
   }
   reading ? do_read() : do_write();
-  sync_pending();
+  update_read_suspension();
+  sync();
+}
+
+void bufferevent::update_read_suspension() {
+  const bool full = wm_read_.high && input_.length() >= wm_read_.high;
+  if (full == read_suspended_)
+    return;
+  read_suspended_ = full;
+  if (full && read_.state != op::none)
+    stop(read_);
+  else if (!full)
+    schedule_read();
 }
 
 void bufferevent::do_read() {
   if (!want_read())
     return;
-  const ssize_t r = input_.read_from(fd_, read_max, is_socket_);
+  size_t max = read_max;
+  if (wm_read_.high)
+    max = std::min(max, wm_read_.high - std::min(wm_read_.high, input_.length()));
+  if (max == 0)
+    return;  // at the high watermark: update_read_suspension pauses us
+  const ssize_t r = input_.read_from(fd_, max, is_socket_);
   if (r > 0) {
     base_->note_callback();
-    if (readcb_)
-      readcb_(this, cbarg_);
+    restart_timer(read_);
+    if (input_.length() >= wm_read_.low)
+      run_readcb();
     // Read again before waiting: the reactor is edge-triggered and an end
     // of file may already be queued behind the data. Posted after the
     // callback, so a reply it wrote goes out before that end of file is seen.
+    update_read_suspension();
     schedule_read();
     return;
   }
@@ -210,16 +314,44 @@ void bufferevent::do_read() {
     start(read_, err == EINTR ? op::kick : op::wait);
     return;
   }
+  base_->note_callback();
   // libevent runs a ready write before the read that finds the end, so
   // what was written before the peer's EOF still goes out: do the same.
   if (r == 0 && want_write() && write_.state == op::kick)
     do_write();
   enabled_ &= ~EV_READ;
-  sync_pending();
+  sync();
   run_eventcb(BEV_EVENT_READING | (r == 0 ? BEV_EVENT_EOF : BEV_EVENT_ERROR), err);
 }
 
+// The connect's outcome, once the socket is writable. False: stop here.
+bool bufferevent::finish_connect() {
+  int err = 0;
+  socklen_t len = sizeof err;
+  if (::getsockopt(fd_, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
+    err = errno;
+  if (err == EINPROGRESS || err == EINTR) {
+    start(write_, op::wait);
+    return false;
+  }
+  connecting_ = connect_wait_ = false;
+  base_->note_callback();
+  if (err) {
+    stop(read_);
+    stop(write_);
+    sync();
+    run_eventcb(BEV_EVENT_ERROR, err);
+    return false;
+  }
+  sync();
+  run_eventcb(BEV_EVENT_CONNECTED, 0);
+  schedule_read();
+  return live() && (enabled_ & EV_WRITE);
+}
+
 void bufferevent::do_write() {
+  if (connecting_ && !finish_connect())
+    return;
   if (!want_write())
     return;
   const size_t before = output_.length();
@@ -230,43 +362,125 @@ void bufferevent::do_write() {
       start(write_, err == EINTR ? op::kick : op::wait);
       return;
     }
+    base_->note_callback();
     enabled_ &= ~EV_WRITE;
-    sync_pending();
+    sync();
     run_eventcb(BEV_EVENT_WRITING | BEV_EVENT_ERROR, err);
     return;
   }
+  base_->note_callback();
+  restart_timer(write_);
   if (output_.length()) {
     // Short: the socket is full, wait for room. Whole but more left: go on.
     start(write_, static_cast<size_t>(r) < before ? op::wait : op::kick);
   }
-  base_->note_callback();
-  if (writecb_ && output_.length() == 0)
+  if (output_.length() <= wm_write_.low)
+    run_writecb();
+}
+
+// ---- callbacks, immediate or deferred ------------------------------------------------
+
+void bufferevent::run_readcb() {
+  if (options_ & BEV_OPT_DEFER_CALLBACKS)
+    defer(deferred_read);
+  else if (readcb_)
+    readcb_(this, cbarg_);
+}
+
+void bufferevent::run_writecb() {
+  if (options_ & BEV_OPT_DEFER_CALLBACKS)
+    defer(deferred_write);
+  else if (writecb_)
     writecb_(this, cbarg_);
 }
 
 void bufferevent::run_eventcb(short what, int err) {
-  base_->note_callback();
-  if (eventcb_) {
+  if (options_ & BEV_OPT_DEFER_CALLBACKS) {
+    deferred_what_ |= what;
+    deferred_err_ = err;
+    defer(deferred_event);
+  } else if (eventcb_) {
     errno = err;  // what EVUTIL_SOCKET_ERROR() tells inside the callback
     eventcb_(this, what, cbarg_);
   }
+}
+
+void bufferevent::defer(unsigned kind) {
+  deferred_ |= kind;
+  if (deferred_posted_ || !base_)
+    return;
+  deferred_posted_ = true;
+  base_->add_active(1);
+  asio::post(base_->context(), [self = ref(this)] { self->run_deferred(); });
+}
+
+// As libevent: CONNECTED first, then read, write, and the other events.
+void bufferevent::run_deferred() {
+  recursive_scoped_lock g(mutex_);
+  deferred_posted_ = false;
+  if (base_) {
+    base_->add_active(-1);
+    base_->note_callback();
+  }
+  const unsigned kinds = deferred_;
+  short what = deferred_what_;
+  const int err = deferred_err_;
+  deferred_ = 0;
+  deferred_what_ = 0;
+  const bool unlock = options_ & BEV_OPT_UNLOCK_CALLBACKS;
+  auto call = [&](auto fn) {
+    if (unlock)
+      g.unlock();
+    fn();
+    if (unlock)
+      g.lock();
+  };
+  if ((kinds & deferred_event) && (what & BEV_EVENT_CONNECTED) && eventcb_) {
+    auto cb = eventcb_;
+    void* arg = cbarg_;
+    call([&] { cb(this, BEV_EVENT_CONNECTED, arg); });
+    what &= ~BEV_EVENT_CONNECTED;
+  }
+  if ((kinds & deferred_read) && readcb_) {
+    auto cb = readcb_;
+    void* arg = cbarg_;
+    call([&] { cb(this, arg); });
+  }
+  if ((kinds & deferred_write) && writecb_) {
+    auto cb = writecb_;
+    void* arg = cbarg_;
+    call([&] { cb(this, arg); });
+  }
+  if ((kinds & deferred_event) && what && eventcb_) {
+    auto cb = eventcb_;
+    void* arg = cbarg_;
+    call([&] {
+      errno = err;
+      cb(this, what, arg);
+    });
+  }
+  update_read_suspension();
+  sync();
 }
 
 void bufferevent::output_grew(void* p) {
   auto* self = static_cast<bufferevent*>(p);
   recursive_scoped_lock g(self->mutex_);
   self->schedule_write();
-  self->sync_pending();
+  self->sync();
 }
+
+// ---- configuration -----------------------------------------------------------------
 
 int bufferevent::enable(short what) {
   recursive_scoped_lock g(mutex_);
   enabled_ |= what & (EV_READ | EV_WRITE);
+  update_read_suspension();
   if (what & EV_READ)
     schedule_read();
   if (what & EV_WRITE)
     schedule_write();
-  sync_pending();
+  sync();
   return 0;
 }
 
@@ -275,9 +489,146 @@ int bufferevent::disable(short what) {
   enabled_ &= ~(what & (EV_READ | EV_WRITE));
   if ((what & EV_READ) && read_.state != op::none)
     stop(read_);
-  if ((what & EV_WRITE) && write_.state != op::none)
+  if ((what & EV_WRITE) && write_.state != op::none && !connect_wait_)
     stop(write_);
-  sync_pending();
+  sync();
+  return 0;
+}
+
+void bufferevent::setwatermark(short events, size_t low, size_t high) {
+  recursive_scoped_lock g(mutex_);
+  if (events & EV_WRITE) {
+    wm_write_.low = low;
+    wm_write_.high = high;
+  }
+  if (events & EV_READ) {
+    wm_read_.low = low;
+    wm_read_.high = high;
+    update_read_suspension();
+    sync();
+  }
+}
+
+int bufferevent::getwatermark(short events, size_t* low, size_t* high) {
+  recursive_scoped_lock g(mutex_);
+  const watermark* w;
+  if (events == EV_READ)
+    w = &wm_read_;
+  else if (events == EV_WRITE)
+    w = &wm_write_;
+  else
+    return fail(-1, EINVAL);
+  if (low) *low = w->low;
+  if (high) *high = w->high;
+  return 0;
+}
+
+int bufferevent::set_timeouts(const struct timeval* rd, const struct timeval* wr) {
+  recursive_scoped_lock g(mutex_);
+  auto to_us = [](const struct timeval* tv) {
+    if (!tv)
+      return microseconds(0);
+    return std::max(microseconds(tv->tv_sec * 1000000LL + tv->tv_usec), microseconds(1));
+  };
+  read_.timeout = to_us(rd);
+  write_.timeout = to_us(wr);
+  // A new timeout counts from now.
+  for (direction* d : {&read_, &write_}) {
+    if (d->timer_armed) {
+      d->timer_armed = false;
+      ++d->timer_seq;
+      d->timer->cancel();
+    }
+  }
+  sync();
+  return 0;
+}
+
+int bufferevent::setfd(int fd) {
+  recursive_scoped_lock g(mutex_);
+  if (!base_)
+    return fail(-1, EINVAL);
+  stop(read_);
+  stop(write_);
+  if (desc_) {
+    desc_->release();  // the old fd is not closed, as in libevent
+    desc_.reset();
+  }
+  fd_ = -1;
+  connecting_ = connect_wait_ = false;
+  if (fd >= 0) {
+    boost::system::error_code ec;
+    if (!adopt(fd, ec)) {
+      sync();
+      return fail(-1, ec.value() ? ec.value() : EBADF);
+    }
+  }
+  schedule_read();
+  schedule_write();
+  sync();
+  return 0;
+}
+
+int bufferevent::connect(const struct sockaddr* sa, int socklen) {
+  recursive_scoped_lock g(mutex_);
+  if (!base_)
+    return fail(-1, EINVAL);
+  int fd = fd_;
+  bool own = false;
+  if (fd < 0) {
+    if (!sa)
+      return fail(-1, EINVAL);
+    fd = ::socket(sa->sa_family, SOCK_STREAM | SOCK_NONBLOCK, 0);
+    if (fd < 0)
+      return -1;
+    own = true;
+  }
+  int state = 1;  // 1 connected, 0 in progress, 2 refused
+  if (sa) {
+    if (socklen < static_cast<int>(sizeof(sa_family_t))) {
+      if (own)
+        ::close(fd);
+      return fail(-1, EINVAL);
+    }
+    if (::connect(fd, sa, static_cast<socklen_t>(socklen)) < 0) {
+      const int err = errno;
+      if (err == EINPROGRESS || err == EINTR) {
+        state = 0;
+      } else if (err == ECONNREFUSED) {
+        state = 2;
+      } else {
+        if (own)
+          ::close(fd);
+        return fail(-1, err);
+      }
+    }
+  }
+  if (fd != fd_ && setfd(fd) < 0) {
+    const int err = errno;
+    if (own)
+      ::close(fd);
+    return fail(-1, err);
+  }
+  if (state == 0) {
+    connecting_ = connect_wait_ = true;
+    stop(read_);
+    schedule_write();
+  } else if (state == 1) {
+    // Connected at once (AF_UNIX): as libevent, the write callback runs
+    // (deferred) and BEV_EVENT_CONNECTED comes with the first write.
+    connecting_ = true;
+    connect_wait_ = false;
+    if (output_.length() <= wm_write_.low)
+      defer(deferred_write);
+  } else {
+    deferred_what_ |= BEV_EVENT_ERROR;
+    deferred_err_ = ECONNREFUSED;
+    defer(deferred_event);
+    enabled_ &= ~(EV_READ | EV_WRITE);
+    stop(read_);
+    stop(write_);
+  }
+  sync();
   return 0;
 }
 
@@ -305,7 +656,7 @@ void bufferevent::free() {
     freed_ = true;
     stop(read_);
     stop(write_);
-    sync_pending();
+    sync();
     close_socket();  // pending output is dropped, as in libevent
   }
   intrusive_ptr_release(this);
@@ -316,6 +667,10 @@ void bufferevent::detach_from_base() noexcept {
   stop(read_);
   stop(write_);
   read_.counted = write_.counted = false;
+  for (direction* d : {&read_, &write_}) {
+    d->timer_armed = false;
+    d->timer.reset();
+  }
   if (desc_) {
     desc_->release();  // the fd stays ours until bufferevent_free
     desc_.reset();
@@ -413,8 +768,56 @@ evutil_socket_t bufferevent_getfd(struct bufferevent* bev) {
   return bev->fd_;
 }
 
+int bufferevent_setfd(struct bufferevent* bev, evutil_socket_t fd) {
+  if (!bev)
+    return fail(-1, EINVAL);
+  return guarded(-1, [&] { return bev->setfd(fd); });
+}
+
 struct event_base* bufferevent_get_base(struct bufferevent* bev) {
   return bev ? bev->base_ : nullptr;
+}
+
+int bufferevent_socket_connect(struct bufferevent* bev, const struct sockaddr* sa, int socklen) {
+  if (!bev)
+    return fail(-1, EINVAL);
+  return guarded(-1, [&] { return bev->connect(sa, socklen); });
+}
+
+int bufferevent_socket_get_dns_error(struct bufferevent*) { return 0; }
+
+void bufferevent_setwatermark(struct bufferevent* bev, short events, size_t lowmark,
+                              size_t highmark) {
+  if (bev)
+    guarded_void([&] { bev->setwatermark(events, lowmark, highmark); });
+}
+
+int bufferevent_getwatermark(struct bufferevent* bev, short events, size_t* lowmark,
+                             size_t* highmark) {
+  if (!bev)
+    return fail(-1, EINVAL);
+  return bev->getwatermark(events, lowmark, highmark);
+}
+
+int bufferevent_set_timeouts(struct bufferevent* bev, const struct timeval* timeout_read,
+                             const struct timeval* timeout_write) {
+  if (!bev)
+    return fail(-1, EINVAL);
+  return guarded(-1, [&] { return bev->set_timeouts(timeout_read, timeout_write); });
+}
+
+int bufferevent_flush(struct bufferevent* bev, short, enum bufferevent_flush_mode) {
+  return bev ? 0 : fail(-1, EINVAL);
+}
+
+void bufferevent_lock(struct bufferevent* bev) {
+  if (bev)
+    bev->mutex_.lock();
+}
+
+void bufferevent_unlock(struct bufferevent* bev) {
+  if (bev)
+    bev->mutex_.unlock();
 }
 
 } // extern "C"

@@ -50,7 +50,44 @@ int bufferevent_write(struct bufferevent *bev, const void *data, size_t size);
 int bufferevent_write_buffer(struct bufferevent *bev, struct evbuffer *buf);
 size_t bufferevent_read(struct bufferevent *bev, void *data, size_t size);
 evutil_socket_t bufferevent_getfd(struct bufferevent *bev);
+/* Replaces the fd (the old one is not closed); enabled directions go on. */
+int bufferevent_setfd(struct bufferevent *bev, evutil_socket_t fd);
 struct event_base *bufferevent_get_base(struct bufferevent *bev);
+
+/* Connects (making a socket first if the bufferevent has none). 0 when the
+ * connect started: BEV_EVENT_CONNECTED or BEV_EVENT_ERROR follows through
+ * the event callback. -1 on immediate failure. */
+int bufferevent_socket_connect(struct bufferevent *bev,
+    const struct sockaddr *sa, int socklen);
+/* evasio has no DNS: always 0. (bufferevent_socket_connect_hostname is not
+ * provided.) */
+int bufferevent_socket_get_dns_error(struct bufferevent *bev);
+
+/* EV_READ: readcb runs once the input holds lowmark bytes; reading pauses
+ * while it holds highmark (0: no limit). EV_WRITE: writecb runs once the
+ * output is down to lowmark. */
+void bufferevent_setwatermark(struct bufferevent *bev, short events,
+    size_t lowmark, size_t highmark);
+int bufferevent_getwatermark(struct bufferevent *bev, short events,
+    size_t *lowmark, size_t *highmark);
+/* Reading (writing) that makes no progress for the timeout ends with
+ * BEV_EVENT_TIMEOUT|BEV_EVENT_READING (WRITING) and disables that side.
+ * NULL: no timeout. */
+int bufferevent_set_timeouts(struct bufferevent *bev,
+    const struct timeval *timeout_read, const struct timeval *timeout_write);
+
+enum bufferevent_flush_mode {
+	BEV_NORMAL = 0,
+	BEV_FLUSH = 1,
+	BEV_FINISHED = 2
+};
+/* Socket bufferevents write as soon as they can: 0, as in libevent. */
+int bufferevent_flush(struct bufferevent *bev, short iotype,
+    enum bufferevent_flush_mode mode);
+
+/* Locks a BEV_OPT_THREADSAFE bufferevent (recursively); no-op otherwise. */
+void bufferevent_lock(struct bufferevent *bev);
+void bufferevent_unlock(struct bufferevent *bev);
 
 #ifdef __cplusplus
 }
