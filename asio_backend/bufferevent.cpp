@@ -18,6 +18,7 @@
 #include <boost/intrusive_ptr.hpp>
 
 #include <fcntl.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -37,7 +38,8 @@ enum deferred_kind : unsigned { deferred_read = 1, deferred_write = 2, deferred_
 
 struct bufferevent : attached {
   bufferevent(event_base* base, int options)
-      : base_(base), mutex_(options & BEV_OPT_THREADSAFE), options_(options) {
+      : base_(base), mutex_((options & BEV_OPT_THREADSAFE) || base->multi_threaded()),
+        options_(options) {
     output_.on_add = &bufferevent::output_grew;
     output_.on_add_arg = this;
   }
@@ -249,6 +251,15 @@ void bufferevent::start(direction& d, op kind) {
                       [self = std::move(self), reading, seq](boost::system::error_code ec) {
                         self->on_ready(reading, seq, ec == asio::error::operation_aborted);
                       });
+    // With several threads in the reactor, readiness that came between our
+    // EAGAIN and this wait may have been reported to nobody: look once.
+    if (base_->multi_threaded()) {
+      struct pollfd p {fd_, static_cast<short>(reading ? POLLIN : POLLOUT), 0};
+      if (::poll(&p, 1, 0) > 0) {
+        stop(d);
+        start(d, op::kick);
+      }
+    }
   }
 }
 

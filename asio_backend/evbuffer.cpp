@@ -8,6 +8,9 @@
 #include <sys/uio.h>
 
 #include <algorithm>
+#include <climits>
+#include <cstdint>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <new>
@@ -22,22 +25,42 @@ namespace {
 constexpr size_t standard_alloc = 16384;
 constexpr size_t standard_cap = standard_alloc - sizeof(chunk);
 constexpr int cache_limit = 32;
+// Appending to a chunk whose free room is at its front moves its data back
+// to the start when that is cheap (little data, in a mostly empty chunk).
+constexpr size_t realign_max = 2048;
 
 struct chunk_cache {
   chunk* head = nullptr;
   int count = 0;
+  bool gone = false;  // this thread's cache was destroyed: free directly
   ~chunk_cache() {
+    gone = true;
     while (head) {
       chunk* c = head;
       head = c->next;
       std::free(c);
     }
+    count = 0;
   }
 };
 thread_local chunk_cache cache;
 
+void init_chunk(chunk* c, unsigned char* buf, size_t cap) noexcept {
+  c->next = nullptr;
+  c->buf = buf;
+  c->cap = cap;
+  c->misalign = 0;
+  c->off = 0;
+  c->cleanup = nullptr;
+  c->cleanup_arg = nullptr;
+  c->reference = false;
+}
+
+// An owned chunk with room for at least want bytes.
 chunk* new_chunk(size_t want) {
   const size_t cap = std::max(want, standard_cap);
+  if (cap > SIZE_MAX / 2 - sizeof(chunk))
+    throw std::bad_alloc();
   chunk* c;
   if (cap == standard_cap && cache.head) {
     c = cache.head;
@@ -48,15 +71,13 @@ chunk* new_chunk(size_t want) {
     if (!c)
       throw std::bad_alloc();
   }
-  c->next = nullptr;
-  c->cap = cap;
-  c->misalign = 0;
-  c->off = 0;
+  init_chunk(c, reinterpret_cast<unsigned char*>(c + 1), cap);
   return c;
 }
 
+// Frees an owned chunk (to the cache if it is a standard one).
 void free_chunk(chunk* c) noexcept {
-  if (c->cap == standard_cap && cache.count < cache_limit) {
+  if (!c->reference && c->cap == standard_cap && !cache.gone && cache.count < cache_limit) {
     c->next = cache.head;
     cache.head = c;
     ++cache.count;
@@ -65,82 +86,170 @@ void free_chunk(chunk* c) noexcept {
   }
 }
 
-} // namespace
-
-evbuffer::~evbuffer() {
-  while (first_) {
-    chunk* c = first_;
-    first_ = c->next;
+// Frees a detached list of chunks, calling the cleanup of each reference.
+// Called once the buffer is consistent again, so a cleanup may use it.
+void release(chunk* list) noexcept {
+  while (list) {
+    chunk* c = list;
+    list = c->next;
+    if (c->reference && c->cleanup)
+      c->cleanup(c->buf, c->cap, c->cleanup_arg);
     free_chunk(c);
   }
 }
 
-// The last chunk if it has room, else a new one appended.
-chunk* evbuffer::tail_with_space(size_t want) {
-  if (last_ && last_->space() > 0) {
-    if (last_->off == 0)
-      last_->misalign = 0;
-    return last_;
+// A detached list that keeps its order.
+struct chunk_list {
+  chunk* head = nullptr;
+  chunk** tail = &head;
+  void push(chunk* c) noexcept {
+    c->next = nullptr;
+    *tail = c;
+    tail = &c->next;
   }
-  chunk* c = new_chunk(want);
+};
+
+} // namespace
+
+evbuffer::~evbuffer() {
+  chunk* list = first_;
+  first_ = last_ = last_data_ = nullptr;
+  total_ = 0;
+  release(list);
+  release_zero_refs();
+}
+
+void evbuffer::release_zero_refs() noexcept {
+  chunk* list = zero_refs_;
+  zero_refs_ = nullptr;
+  release(list);
+}
+
+void evbuffer::push_back(chunk* c) noexcept {
+  c->next = nullptr;
   if (last_)
     last_->next = c;
   else
     first_ = c;
   last_ = c;
+}
+
+// Unlinks c, whose predecessor is prev (nullptr: c is first_).
+void evbuffer::unlink_after(chunk* prev, chunk* c) noexcept {
+  (prev ? prev->next : first_) = c->next;
+  if (last_ == c)
+    last_ = prev;
+  c->next = nullptr;
+}
+
+void evbuffer::added(size_t len) noexcept {
+  total_ += len;
+  if (len && on_add)
+    on_add(on_add_arg);
+}
+
+void evbuffer::maybe_realign(chunk* c, size_t want) noexcept {
+  if (c->reference || c->misalign == 0 || c->space() >= want)
+    return;
+  if (c->cap - c->off < want || c->off > realign_max || c->off >= c->cap / 2)
+    return;
+  std::memmove(c->buf, c->begin(), c->off);
+  c->misalign = 0;
+}
+
+// Makes sure len bytes fit at the tail: in the last data chunk's room (if
+// count_last_data) and the empty chunks after it, adding one if needed.
+void evbuffer::prepare_tail(size_t len, bool count_last_data) {
+  size_t room = 0;
+  if (count_last_data && last_data_ && !last_data_->reference) {
+    maybe_realign(last_data_, len);
+    room = last_data_->space();
+  }
+  for (chunk* e = trailing(); e && room < len; e = e->next) {
+    e->misalign = 0;
+    room += e->cap;
+  }
+  if (room < len)
+    push_back(new_chunk(len - room));
+}
+
+// Copies p[0..len) to the tail; prepare_tail() made the room.
+void evbuffer::write_tail(const unsigned char* p, size_t len) noexcept {
+  chunk* c = last_data_;
+  if (c && c->space()) {
+    const size_t n = std::min(len, c->space());
+    std::memcpy(c->end(), p, n);
+    c->off += n;
+    p += n;
+    len -= n;
+  }
+  while (len) {
+    c = c ? c->next : first_;
+    c->misalign = 0;
+    const size_t n = std::min(len, c->cap);
+    std::memcpy(c->buf, p, n);
+    c->off = n;
+    last_data_ = c;
+    p += n;
+    len -= n;
+  }
+}
+
+// A chunk at the tail with len contiguous free bytes: the last data chunk
+// or the empty chunk right after it (replaced by a bigger one if needed).
+chunk* evbuffer::contiguous_tail(size_t len) {
+  chunk* t = last_data_;
+  if (t && !t->reference) {
+    maybe_realign(t, len);
+    if (t->space() >= len)
+      return t;
+  }
+  chunk* e = trailing();
+  if (e && e->cap >= len) {
+    e->misalign = 0;
+    return e;
+  }
+  chunk* c = new_chunk(len);
+  if (e) {
+    c->next = e->next;
+    (last_data_ ? last_data_->next : first_) = c;
+    if (last_ == e)
+      last_ = c;
+    free_chunk(e);
+  } else {
+    push_back(c);
+  }
   return c;
 }
 
 void evbuffer::add(const void* data, size_t len) {
   if (len == 0)
     return;
-  auto* p = static_cast<const unsigned char*>(data);
-  size_t left = len;
-  while (left) {
-    chunk* c = tail_with_space(left);
-    const size_t n = std::min(left, c->space());
-    std::memcpy(c->begin() + c->off, p, n);
-    c->off += n;
-    p += n;
-    left -= n;
-  }
-  total_ += len;
-  notify_add();
+  prepare_tail(len, true);
+  write_tail(static_cast<const unsigned char*>(data), len);
+  added(len);
 }
 
 void evbuffer::append(evbuffer& from) noexcept {
   if (&from == this || from.total_ == 0)
     return;
-  // Splice the chunks holding data; an empty tail chunk stays with from.
+  // Splice the chunks holding data; from keeps its empty ones, and ours stay
+  // after the spliced data.
   chunk* head = from.first_;
-  chunk* tail = head;
-  while (tail->next && tail->next->off)
-    tail = tail->next;
+  chunk* tail = from.last_data_;
   from.first_ = tail->next;
   if (!from.first_)
     from.last_ = nullptr;
-  tail->next = nullptr;
-  if (last_ && last_->off == 0) {
-    // Our spare empty chunk goes after the spliced data.
-    chunk* spare = last_;
-    chunk* prev = nullptr;
-    for (chunk* c = first_; c != spare; c = c->next)
-      prev = c;
-    if (prev)
-      prev->next = head;
-    else
-      first_ = head;
-    tail->next = spare;
-  } else {
-    if (last_)
-      last_->next = head;
-    else
-      first_ = head;
+  from.last_data_ = nullptr;
+  chunk* after = trailing();
+  (last_data_ ? last_data_->next : first_) = head;
+  tail->next = after;
+  if (!after)
     last_ = tail;
-  }
-  total_ += from.total_;
+  last_data_ = tail;
+  const size_t n = from.total_;
   from.total_ = 0;
-  notify_add();
+  added(n);
 }
 
 size_t evbuffer::copyout(void* out, size_t len) const noexcept {
@@ -148,7 +257,8 @@ size_t evbuffer::copyout(void* out, size_t len) const noexcept {
   size_t done = 0;
   for (chunk* c = first_; c && done < len; c = c->next) {
     const size_t n = std::min(len - done, c->off);
-    std::memcpy(p + done, c->begin(), n);
+    if (n)
+      std::memcpy(p + done, c->begin(), n);
     done += n;
   }
   return done;
@@ -157,37 +267,52 @@ size_t evbuffer::copyout(void* out, size_t len) const noexcept {
 void evbuffer::drain(size_t len) noexcept {
   len = std::min(len, total_);
   total_ -= len;
-  while (len && first_) {
+  chunk_list dead;
+  while (len) {
     chunk* c = first_;
     if (len < c->off) {
       c->misalign += len;
       c->off -= len;
-      return;
+      break;
     }
     len -= c->off;
-    c->misalign = 0;
-    c->off = 0;
-    if (c == last_)
-      return;  // keep it, empty, for the next read
-    first_ = c->next;
-    free_chunk(c);
+    if (c == last_data_) {
+      last_data_ = nullptr;
+      if (!c->reference && !c->next && c->cap == standard_cap) {
+        c->misalign = 0;  // keep it, empty, for the next read
+        c->off = 0;
+        break;
+      }
+    }
+    unlink_after(nullptr, c);
+    dead.push(c);
   }
+  release(dead.head);
+  release_zero_refs();
 }
 
 ssize_t evbuffer::read_from(int fd, size_t max, bool socket) {
-  // The tail's free space, then a fresh chunk for the rest.
+  // The tail's free space, then an empty chunk (a fresh one if there is
+  // none) for the rest.
   struct iovec iov[2];
+  chunk* target[2];
   int n = 0;
   size_t room = 0;
-  if (last_ && last_->space() > 0) {
-    chunk* c = tail_with_space(0);
-    iov[n++] = {c->begin() + c->off, std::min(c->space(), max)};
-    room = iov[0].iov_len;
+  chunk* t = last_data_;
+  if (t && t->space() > 0) {
+    room = std::min(t->space(), max);
+    iov[n] = {t->end(), room};
+    target[n++] = t;
   }
-  chunk* fresh = nullptr;
   if (room < max) {
-    fresh = new_chunk(std::min(max - room, standard_cap));
-    iov[n++] = {fresh->data(), std::min(fresh->cap, max - room)};
+    chunk* e = trailing();
+    if (!e) {
+      e = new_chunk(std::min(max - room, standard_cap));
+      push_back(e);
+    }
+    e->misalign = 0;
+    iov[n] = {e->buf, std::min(e->cap, max - room)};
+    target[n++] = e;
   }
   ssize_t r;
   if (socket) {
@@ -198,26 +323,16 @@ ssize_t evbuffer::read_from(int fd, size_t max, bool socket) {
   } else {
     r = ::readv(fd, iov, n);
   }
-  size_t got = r > 0 ? static_cast<size_t>(r) : 0;
-  if (room && got) {
-    const size_t k = std::min(got, room);
-    last_->off += k;
-    got -= k;
-  }
-  if (fresh) {
-    fresh->off = got;
-    if (last_ && last_->off == 0 && last_ != fresh && fresh->off == 0) {
-      free_chunk(fresh);  // already have an empty spare
-    } else {
-      if (last_)
-        last_->next = fresh;
-      else
-        first_ = fresh;
-      last_ = fresh;
+  if (r > 0) {
+    size_t got = static_cast<size_t>(r);
+    for (int i = 0; i < n && got; ++i) {
+      const size_t k = std::min(got, iov[i].iov_len);
+      target[i]->off += k;
+      last_data_ = target[i];
+      got -= k;
     }
-  }
-  if (r > 0)
     total_ += static_cast<size_t>(r);
+  }
   return r;
 }
 
@@ -226,9 +341,7 @@ ssize_t evbuffer::write_to(int fd, size_t max, bool socket) noexcept {
   struct iovec iov[max_iov];
   int n = 0;
   size_t want = 0;
-  for (chunk* c = first_; c && n < max_iov && want < max; c = c->next) {
-    if (!c->off)
-      continue;
+  for (chunk* c = first_; c && c->off && n < max_iov && want < max; c = c->next) {
     const size_t len = std::min(c->off, max - want);
     iov[n++] = {c->begin(), len};
     want += len;
@@ -249,7 +362,473 @@ ssize_t evbuffer::write_to(int fd, size_t max, bool socket) noexcept {
   return r;
 }
 
+void evbuffer::prepend(const void* data, size_t len) {
+  if (len == 0)
+    return;
+  auto* p = static_cast<const unsigned char*>(data);
+  // The first chunk's free front (all of it if the chunk is empty), then a
+  // new chunk filled from its end, so later prepends fit in front.
+  chunk* f = first_;
+  const bool usable = f && !f->reference;
+  const size_t fit = !usable ? 0 : f->off == 0 ? f->cap : f->misalign;
+  chunk* fresh = fit < len ? new_chunk(len - fit) : nullptr;
+  size_t rest = len;
+  if (usable && fit) {
+    if (f->off == 0)
+      f->misalign = f->cap;
+    const size_t k = std::min(fit, len);
+    std::memcpy(f->buf + f->misalign - k, p + len - k, k);
+    f->misalign -= k;
+    f->off += k;
+    rest -= k;
+    if (!last_data_)
+      last_data_ = f;
+  }
+  if (rest) {
+    fresh->misalign = fresh->cap - rest;
+    fresh->off = rest;
+    std::memcpy(fresh->begin(), p, rest);
+    fresh->next = first_;
+    first_ = fresh;
+    if (!last_)
+      last_ = fresh;
+    if (!last_data_)
+      last_data_ = fresh;
+  }
+  added(len);
+}
+
+void evbuffer::add_reference(const void* data, size_t len, cleanup_fn fn, void* arg) {
+  auto* c = static_cast<chunk*>(std::malloc(sizeof(chunk)));
+  if (!c)
+    throw std::bad_alloc();
+  init_chunk(c, static_cast<unsigned char*>(const_cast<void*>(data)), len);
+  c->reference = true;
+  c->cleanup = fn;
+  c->cleanup_arg = arg;
+  c->off = len;
+  if (len == 0) {
+    // Nothing to read: released at the next drain or when the buffer goes,
+    // never inside this call.
+    c->next = zero_refs_;
+    zero_refs_ = c;
+    return;
+  }
+  c->next = trailing();
+  (last_data_ ? last_data_->next : first_) = c;
+  if (!c->next)
+    last_ = c;
+  last_data_ = c;
+  added(len);
+}
+
+int evbuffer::add_vprintf(const char* fmt, va_list ap) {
+  // Format straight into the tail's room; if it does not fit, make room
+  // for the whole text in one chunk and format again.
+  chunk* t = last_data_ && last_data_->space() ? last_data_ : trailing();
+  if (t && t->off == 0)
+    t->misalign = 0;
+  const size_t room = t ? t->space() : 0;
+  va_list aq;
+  va_copy(aq, ap);
+  const int n = std::vsnprintf(room ? reinterpret_cast<char*>(t->end()) : nullptr, room, fmt, aq);
+  va_end(aq);
+  if (n < 0)
+    return -1;
+  if (n == 0)
+    return 0;
+  const size_t len = static_cast<size_t>(n);
+  if (len >= room) {
+    t = contiguous_tail(len + 1);
+    va_copy(aq, ap);
+    const int m = std::vsnprintf(reinterpret_cast<char*>(t->end()), len + 1, fmt, aq);
+    va_end(aq);
+    if (m != n)
+      return -1;
+  }
+  t->off += len;
+  last_data_ = t;
+  added(len);
+  return n;
+}
+
+size_t evbuffer::move_to(evbuffer& dst, size_t len) {
+  // Whole chunks move; the bytes of a chunk that is split are copied.
+  len = std::min(len, total_);
+  chunk* c = first_;
+  chunk* last_whole = nullptr;
+  size_t moved = 0;
+  while (c && c->off && c->off <= len - moved) {
+    moved += c->off;
+    last_whole = c;
+    c = c->next;
+  }
+  const size_t part = len - moved;
+  if (part && !(last_whole && last_whole->space() >= part))
+    dst.prepare_tail(part, last_whole == nullptr);  // may throw: nothing moved yet
+  if (last_whole) {
+    chunk* head = first_;
+    first_ = last_whole->next;
+    if (last_data_ == last_whole)
+      last_data_ = nullptr;
+    if (last_ == last_whole)
+      last_ = nullptr;
+    last_whole->next = nullptr;
+    chunk* after = dst.trailing();
+    (dst.last_data_ ? dst.last_data_->next : dst.first_) = head;
+    last_whole->next = after;
+    if (!after)
+      dst.last_ = last_whole;
+    dst.last_data_ = last_whole;
+  }
+  if (part) {
+    dst.write_tail(c->begin(), part);
+    c->misalign += part;
+    c->off -= part;
+  }
+  total_ -= len;
+  dst.added(len);
+  return len;
+}
+
+unsigned char* evbuffer::pullup(size_t len) {
+  chunk* f = first_;
+  if (f->off >= len)
+    return f->begin();
+  // Gather into the first chunk if it can hold len bytes, else into a new
+  // chunk put in front.
+  chunk* into;
+  if (!f->reference && f->cap >= len) {
+    if (f->cap - f->misalign < len) {
+      std::memmove(f->buf, f->begin(), f->off);
+      f->misalign = 0;
+    }
+    into = f;
+  } else {
+    into = new_chunk(len);
+    into->next = first_;
+    first_ = into;
+  }
+  chunk_list dead;
+  size_t need = len - into->off;
+  chunk* prev = into;
+  while (need) {
+    chunk* c = prev->next;
+    const size_t k = std::min(need, c->off);
+    std::memcpy(into->end(), c->begin(), k);
+    into->off += k;
+    need -= k;
+    if (k == c->off) {
+      if (last_data_ == c)
+        last_data_ = into;
+      unlink_after(prev, c);
+      dead.push(c);
+    } else {
+      c->misalign += k;
+      c->off -= k;
+    }
+  }
+  release(dead.head);
+  return into->begin();
+}
+
+void evbuffer::expand(size_t len) {
+  if (len)
+    contiguous_tail(len);
+}
+
+int evbuffer::reserve(size_t len, struct iovec* vec, int n_vec) {
+  chunk* t = last_data_;
+  if (n_vec >= 2 && t && t->space() > 0 && t->space() < len) {
+    // The last data chunk's room, then an empty chunk for the rest.
+    const size_t need = len - t->space();
+    chunk* e = t->next;
+    if (!e || e->cap < need) {
+      chunk* c = new_chunk(need);
+      c->next = e ? e->next : nullptr;
+      t->next = c;
+      if (!c->next)
+        last_ = c;
+      if (e)
+        free_chunk(e);
+      e = c;
+    }
+    e->misalign = 0;
+    vec[0] = {t->end(), t->space()};
+    vec[1] = {e->buf, e->cap};
+    return 2;
+  }
+  chunk* c = contiguous_tail(len ? len : 1);
+  vec[0] = {c->end(), c->space()};
+  return 1;
+}
+
+bool evbuffer::commit(const struct iovec* vec, int n_vec) noexcept {
+  if (n_vec <= 0)
+    return true;
+  // The extents must be the free space of consecutive chunks starting at
+  // the last data chunk or at the empty chunk after it.
+  chunk* start = nullptr;
+  if (last_data_ && last_data_->space() && vec[0].iov_base == last_data_->end())
+    start = last_data_;
+  else if (chunk* e = trailing(); e && vec[0].iov_base == e->end())
+    start = e;
+  if (!start)
+    return false;
+  chunk* c = start;
+  for (int i = 0; i < n_vec; ++i, c = c->next) {
+    if (!c || c->reference || vec[i].iov_base != c->end() || vec[i].iov_len > c->space())
+      return false;
+    if (i > 0 && c->off)
+      return false;
+  }
+  chunk* const stop = c;
+  size_t total = 0;
+  c = start;
+  for (int i = 0; i < n_vec; ++i, c = c->next) {
+    c->off += vec[i].iov_len;
+    total += vec[i].iov_len;
+  }
+  // Empty chunks may not stay in front of data: drop those the caller left
+  // unused before a filled one.
+  chunk* filled = nullptr;
+  for (chunk* x = trailing(); x != stop; x = x->next)
+    if (x->off)
+      filled = x;
+  if (filled) {
+    chunk* prev = last_data_;
+    chunk* x = trailing();
+    while (x != filled) {
+      chunk* next = x->next;
+      if (x->off == 0) {
+        unlink_after(prev, x);
+        free_chunk(x);
+      } else {
+        prev = x;
+      }
+      x = next;
+    }
+    last_data_ = filled;
+  }
+  added(total);
+  return true;
+}
+
+evbuffer::cursor evbuffer::locate(size_t pos) const noexcept {
+  chunk* c = first_;
+  while (c && c->off && pos >= c->off) {
+    pos -= c->off;
+    c = c->next;
+  }
+  if (c && c->off == 0)
+    c = nullptr;
+  return {c, c ? pos : 0};
+}
+
+unsigned char evbuffer::byte_at(size_t pos) const noexcept {
+  const cursor at = locate(pos);
+  return at.c ? at.c->begin()[at.in] : 0;
+}
+
+namespace {
+// Whether the bytes from (c, in) on start with what[0..len); the buffer
+// holds at least len bytes from there.
+bool matches_at(const chunk* c, size_t in, const unsigned char* what, size_t len) noexcept {
+  while (len) {
+    if (!c || c->off == 0)
+      return false;
+    const size_t k = std::min(len, c->off - in);
+    if (std::memcmp(c->begin() + in, what, k) != 0)
+      return false;
+    what += k;
+    len -= k;
+    c = c->next;
+    in = 0;
+  }
+  return true;
+}
+} // namespace
+
+ssize_t evbuffer::find(const void* what, size_t len, size_t from, size_t limit) const noexcept {
+  limit = std::min(limit, total_);
+  if (len == 0 || len > limit || from > limit - len)
+    return -1;
+  auto* w = static_cast<const unsigned char*>(what);
+  const size_t last_start = limit - len;
+  cursor at = locate(from);
+  chunk* c = at.c;
+  size_t in = at.in;
+  size_t pos = from;
+  while (c && c->off && pos <= last_start) {
+    const size_t avail = std::min(c->off - in, last_start - pos + 1);
+    const unsigned char* base = c->begin() + in;
+    auto* hit = static_cast<const unsigned char*>(std::memchr(base, w[0], avail));
+    if (!hit) {
+      pos += avail;
+      c = c->next;
+      in = 0;
+      continue;
+    }
+    const size_t k = static_cast<size_t>(hit - base);
+    pos += k;
+    in += k;
+    if (matches_at(c, in, w, len))
+      return static_cast<ssize_t>(pos);
+    ++pos;
+    if (++in == c->off) {
+      c = c->next;
+      in = 0;
+    }
+  }
+  return -1;
+}
+
+ssize_t evbuffer::find_any(const char* set, size_t n, size_t from) const noexcept {
+  cursor at = locate(from);
+  size_t pos = from;
+  size_t in = at.in;
+  for (chunk* c = at.c; c && c->off; c = c->next, in = 0) {
+    const unsigned char* base = c->begin() + in;
+    size_t avail = c->off - in;
+    const unsigned char* best = nullptr;
+    // Each later character is looked for only before the best hit so far,
+    // so a call costs the distance to its answer.
+    for (size_t i = 0; i < n; ++i) {
+      auto* hit = static_cast<const unsigned char*>(std::memchr(base, static_cast<unsigned char>(set[i]), avail));
+      if (hit) {
+        best = hit;
+        avail = static_cast<size_t>(hit - base);
+      }
+    }
+    if (best)
+      return static_cast<ssize_t>(pos + static_cast<size_t>(best - base));
+    pos += c->off - in;
+  }
+  return -1;
+}
+
+size_t evbuffer::span(const char* set, size_t n, size_t from) const noexcept {
+  cursor at = locate(from);
+  size_t count = 0;
+  size_t in = at.in;
+  for (chunk* c = at.c; c && c->off; c = c->next, in = 0) {
+    for (; in < c->off; ++in, ++count)
+      if (!std::memchr(set, c->begin()[in], n))
+        return count;
+  }
+  return count;
+}
+
+int evbuffer::peek(ssize_t len, const size_t* start, struct iovec* vec, int n_vec) const noexcept {
+  int idx = 0;
+  size_t so_far = 0;
+  chunk* c = first_;
+  if (start) {
+    if (*start >= total_)
+      return 0;
+    const cursor at = locate(*start);
+    so_far = at.c->off - at.in;
+    if (n_vec > 0)
+      vec[0] = {at.c->begin() + at.in, so_far};
+    idx = 1;
+    c = at.c->next;
+  }
+  if (n_vec == 0 && len < 0)
+    len = static_cast<ssize_t>(total_ - (start ? *start : 0));
+  for (; c && c->off; c = c->next) {
+    if (len >= 0 && so_far >= static_cast<size_t>(len))
+      break;
+    if (idx < n_vec)
+      vec[idx] = {c->begin(), c->off};
+    else if (len < 0)
+      break;
+    ++idx;
+    so_far += c->off;
+  }
+  return idx;
+}
+
 // ---- C boundary -----------------------------------------------------------
+
+namespace {
+
+evbuffer_ptr not_found() noexcept {
+  evbuffer_ptr p;
+  p.pos = -1;
+  p.internal_.chain = nullptr;
+  p.internal_.pos_in_chain = 0;
+  return p;
+}
+
+evbuffer_ptr make_ptr(const evbuffer& buf, size_t pos) noexcept {
+  evbuffer_ptr p;
+  const evbuffer::cursor at = buf.locate(pos);
+  p.pos = static_cast<ev_ssize_t>(pos);
+  p.internal_.chain = at.c;
+  p.internal_.pos_in_chain = at.in;
+  return p;
+}
+
+// The offset a caller's start position names: 0 for NULL, -1 if invalid.
+ssize_t start_of(const evbuffer& buf, const evbuffer_ptr* start) noexcept {
+  if (!start)
+    return 0;
+  if (start->pos < 0 || static_cast<size_t>(start->pos) > buf.length())
+    return -1;
+  return start->pos;
+}
+
+// The first line end of the given style at or after from.
+ssize_t find_eol(const evbuffer& buf, size_t from, evbuffer_eol_style style, size_t* eol_len) noexcept {
+  const size_t total = buf.length();
+  ssize_t at = -1;
+  size_t len = 0;
+  switch (style) {
+  case EVBUFFER_EOL_ANY:
+    // The whole run of CR and LF characters.
+    at = buf.find_any("\r\n", 2, from);
+    if (at >= 0)
+      len = buf.span("\r\n", 2, static_cast<size_t>(at));
+    break;
+  case EVBUFFER_EOL_CRLF:
+    // An LF, or a CR right before one; a lone CR is part of the line.
+    for (size_t p = from;;) {
+      at = buf.find_any("\n\r", 2, p);
+      if (at < 0)
+        break;
+      const size_t i = static_cast<size_t>(at);
+      if (buf.byte_at(i) == '\n') {
+        len = 1;
+        break;
+      }
+      if (i + 1 < total && buf.byte_at(i + 1) == '\n') {
+        len = 2;
+        break;
+      }
+      p = i + 1;
+      at = -1;
+    }
+    break;
+  case EVBUFFER_EOL_CRLF_STRICT:
+    at = buf.find("\r\n", 2, from, total);
+    len = 2;
+    break;
+  case EVBUFFER_EOL_LF:
+    at = buf.find_any("\n", 1, from);
+    len = 1;
+    break;
+  case EVBUFFER_EOL_NUL:
+    at = buf.find_any("", 1, from);
+    len = 1;
+    break;
+  default:
+    break;
+  }
+  *eol_len = at >= 0 ? len : 0;
+  return at;
+}
+
+} // namespace
 
 extern "C" {
 
@@ -265,8 +844,25 @@ size_t evbuffer_get_length(const struct evbuffer* buf) {
   return buf ? buf->length() : 0;
 }
 
+size_t evbuffer_get_contiguous_space(const struct evbuffer* buf) {
+  return buf ? buf->contiguous_space() : 0;
+}
+
+int evbuffer_expand(struct evbuffer* buf, size_t datlen) {
+  if (!buf)
+    return fail(-1, EINVAL);
+  return guarded(-1, [&] {
+    buf->expand(datlen);
+    return 0;
+  });
+}
+
 int evbuffer_add(struct evbuffer* buf, const void* data, size_t datlen) {
   if (!buf || (!data && datlen))
+    return fail(-1, EINVAL);
+  if (buf->frozen_back)
+    return -1;
+  if (datlen > SIZE_MAX - buf->length())
     return fail(-1, EINVAL);
   return guarded(-1, [&] {
     buf->add(data, datlen);
@@ -274,31 +870,265 @@ int evbuffer_add(struct evbuffer* buf, const void* data, size_t datlen) {
   });
 }
 
+int evbuffer_add_vprintf(struct evbuffer* buf, const char* fmt, va_list ap) {
+  if (!buf || !fmt)
+    return fail(-1, EINVAL);
+  if (buf->frozen_back)
+    return -1;
+  return guarded(-1, [&] { return buf->add_vprintf(fmt, ap); });
+}
+
+int evbuffer_add_printf(struct evbuffer* buf, const char* fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  const int r = evbuffer_add_vprintf(buf, fmt, ap);
+  va_end(ap);
+  return r;
+}
+
 int evbuffer_add_buffer(struct evbuffer* outbuf, struct evbuffer* inbuf) {
   if (!outbuf || !inbuf)
+    return fail(-1, EINVAL);
+  if (inbuf->length() == 0 || inbuf == outbuf)
+    return 0;
+  if (outbuf->frozen_back || inbuf->frozen_front)
+    return -1;
+  if (inbuf->length() > SIZE_MAX - outbuf->length())
     return fail(-1, EINVAL);
   outbuf->append(*inbuf);
   return 0;
 }
 
-int evbuffer_remove(struct evbuffer* buf, void* data, size_t datlen) {
-  if (!buf || (!data && datlen))
+int evbuffer_add_reference(struct evbuffer* outbuf, const void* data, size_t datlen,
+                           evbuffer_ref_cleanup_cb cleanupfn, void* cleanupfn_arg) {
+  if (!outbuf || (!data && datlen))
     return fail(-1, EINVAL);
-  const size_t n = buf->copyout(data, datlen);
+  if (outbuf->frozen_back)
+    return -1;  // as libevent: the cleanup is not called
+  if (datlen > SIZE_MAX - outbuf->length())
+    return fail(-1, EINVAL);
+  return guarded(-1, [&] {
+    outbuf->add_reference(data, datlen, cleanupfn, cleanupfn_arg);
+    return 0;
+  });
+}
+
+int evbuffer_prepend(struct evbuffer* buf, const void* data, size_t size) {
+  if (!buf || (!data && size))
+    return fail(-1, EINVAL);
+  if (size == 0)
+    return 0;
+  if (buf->frozen_front)
+    return -1;
+  if (size > SIZE_MAX - buf->length())
+    return fail(-1, EINVAL);
+  return guarded(-1, [&] {
+    buf->prepend(data, size);
+    return 0;
+  });
+}
+
+int evbuffer_remove(struct evbuffer* buf, void* data, size_t datlen) {
+  if (!buf)
+    return fail(-1, EINVAL);
+  const size_t n = std::min({datlen, buf->length(), static_cast<size_t>(INT_MAX)});
+  if (n == 0)
+    return 0;
+  if (!data)
+    return fail(-1, EINVAL);
+  if (buf->frozen_front)
+    return -1;
+  buf->copyout(data, n);
   buf->drain(n);
   return static_cast<int>(n);
 }
 
-ev_ssize_t evbuffer_copyout(struct evbuffer* buf, void* data, size_t datlen) {
-  if (!buf || (!data && datlen))
+ev_ssize_t evbuffer_copyout(struct evbuffer* buf, void* data_out, size_t datlen) {
+  if (!buf)
     return fail(-1, EINVAL);
-  return static_cast<ev_ssize_t>(buf->copyout(data, datlen));
+  const size_t n = std::min({datlen, buf->length(), static_cast<size_t>(SSIZE_MAX)});
+  if (n == 0)
+    return 0;
+  if (!data_out)
+    return fail(-1, EINVAL);
+  if (buf->frozen_front)
+    return -1;
+  return static_cast<ev_ssize_t>(buf->copyout(data_out, n));
+}
+
+int evbuffer_remove_buffer(struct evbuffer* src, struct evbuffer* dst, size_t datlen) {
+  if (!src || !dst)
+    return fail(-1, EINVAL);
+  if (datlen == 0 || src == dst)
+    return 0;
+  if (dst->frozen_back || src->frozen_front)
+    return -1;
+  const size_t n = std::min({datlen, src->length(), static_cast<size_t>(INT_MAX)});
+  if (n > SIZE_MAX - dst->length())
+    return fail(-1, EINVAL);
+  if (n == src->length()) {
+    dst->append(*src);
+    return static_cast<int>(n);
+  }
+  return guarded(-1, [&] { return static_cast<int>(src->move_to(*dst, n)); });
 }
 
 int evbuffer_drain(struct evbuffer* buf, size_t len) {
   if (!buf)
     return fail(-1, EINVAL);
+  if (buf->length() == 0)
+    return 0;
+  if (buf->frozen_front)
+    return -1;
   buf->drain(len);
+  return 0;
+}
+
+char* evbuffer_readln(struct evbuffer* buffer, size_t* n_read_out, enum evbuffer_eol_style eol_style) {
+  if (n_read_out)
+    *n_read_out = 0;
+  if (!buffer)
+    return fail<char*>(nullptr, EINVAL);
+  if (buffer->frozen_front)
+    return nullptr;
+  size_t eol_len = 0;
+  const ssize_t at = find_eol(*buffer, 0, eol_style, &eol_len);
+  if (at < 0)
+    return nullptr;
+  const size_t n = static_cast<size_t>(at);
+  auto* line = static_cast<char*>(std::malloc(n + 1));
+  if (!line)
+    return fail<char*>(nullptr, ENOMEM);
+  buffer->copyout(line, n);
+  line[n] = '\0';
+  buffer->drain(n + eol_len);
+  if (n_read_out)
+    *n_read_out = n;
+  return line;
+}
+
+unsigned char* evbuffer_pullup(struct evbuffer* buf, ev_ssize_t size) {
+  if (!buf)
+    return fail<unsigned char*>(nullptr, EINVAL);
+  const size_t n = size < 0 ? buf->length() : static_cast<size_t>(size);
+  if (n == 0 || n > buf->length())
+    return nullptr;
+  return guarded<unsigned char*>(nullptr, [&] { return buf->pullup(n); });
+}
+
+int evbuffer_ptr_set(struct evbuffer* buffer, struct evbuffer_ptr* ptr, size_t position,
+                     enum evbuffer_ptr_how how) {
+  if (!buffer || !ptr)
+    return fail(-1, EINVAL);
+  size_t pos;
+  switch (how) {
+  case EVBUFFER_PTR_SET:
+    pos = position;
+    break;
+  case EVBUFFER_PTR_ADD:
+    if (ptr->pos < 0 || position > SIZE_MAX - static_cast<size_t>(ptr->pos))
+      return -1;
+    pos = static_cast<size_t>(ptr->pos) + position;
+    break;
+  default:
+    return fail(-1, EINVAL);
+  }
+  if (pos > buffer->length()) {
+    *ptr = not_found();
+    return -1;
+  }
+  *ptr = make_ptr(*buffer, pos);
+  return 0;
+}
+
+struct evbuffer_ptr evbuffer_search_range(struct evbuffer* buffer, const char* what, size_t len,
+                                          const struct evbuffer_ptr* start,
+                                          const struct evbuffer_ptr* end) {
+  if (!buffer || (!what && len))
+    return fail(not_found(), EINVAL);
+  const ssize_t from = start_of(*buffer, start);
+  if (from < 0)
+    return not_found();
+  if (len == 0)
+    return make_ptr(*buffer, static_cast<size_t>(from));  // as libevent: found where it starts
+  size_t limit = buffer->length();
+  if (end) {
+    if (end->pos < 0)
+      return not_found();
+    limit = std::min(limit, static_cast<size_t>(end->pos));
+  }
+  const ssize_t at = buffer->find(what, len, static_cast<size_t>(from), limit);
+  return at < 0 ? not_found() : make_ptr(*buffer, static_cast<size_t>(at));
+}
+
+struct evbuffer_ptr evbuffer_search(struct evbuffer* buffer, const char* what, size_t len,
+                                    const struct evbuffer_ptr* start) {
+  return evbuffer_search_range(buffer, what, len, start, nullptr);
+}
+
+struct evbuffer_ptr evbuffer_search_eol(struct evbuffer* buffer, struct evbuffer_ptr* start,
+                                        size_t* eol_len_out, enum evbuffer_eol_style eol_style) {
+  size_t eol_len = 0;
+  evbuffer_ptr result = not_found();
+  if (!buffer) {
+    errno = EINVAL;
+  } else if (const ssize_t from = start_of(*buffer, start); from >= 0) {
+    const ssize_t at = find_eol(*buffer, static_cast<size_t>(from), eol_style, &eol_len);
+    if (at >= 0)
+      result = make_ptr(*buffer, static_cast<size_t>(at));
+  }
+  if (eol_len_out)
+    *eol_len_out = eol_len;
+  return result;
+}
+
+int evbuffer_peek(struct evbuffer* buffer, ev_ssize_t len, struct evbuffer_ptr* start_at,
+                  struct evbuffer_iovec* vec_out, int n_vec) {
+  if (!buffer || (!vec_out && n_vec > 0))
+    return fail(-1, EINVAL);
+  if (n_vec < 0)
+    n_vec = 0;
+  if (start_at) {
+    if (start_at->pos < 0)
+      return 0;
+    const size_t from = static_cast<size_t>(start_at->pos);
+    return buffer->peek(len, &from, vec_out, n_vec);
+  }
+  return buffer->peek(len, nullptr, vec_out, n_vec);
+}
+
+int evbuffer_reserve_space(struct evbuffer* buf, ev_ssize_t size, struct evbuffer_iovec* vec,
+                           int n_vec) {
+  if (!buf || !vec || n_vec < 1 || size < 0)
+    return fail(-1, EINVAL);
+  if (buf->frozen_back)
+    return -1;
+  return guarded(-1, [&] { return buf->reserve(static_cast<size_t>(size), vec, n_vec); });
+}
+
+int evbuffer_commit_space(struct evbuffer* buf, struct evbuffer_iovec* vec, int n_vecs) {
+  if (!buf)
+    return fail(-1, EINVAL);
+  if (buf->frozen_back)
+    return -1;
+  if (n_vecs <= 0)
+    return 0;
+  if (!vec)
+    return fail(-1, EINVAL);
+  return buf->commit(vec, n_vecs) ? 0 : -1;
+}
+
+int evbuffer_freeze(struct evbuffer* buf, int at_front) {
+  if (!buf)
+    return fail(-1, EINVAL);
+  (at_front ? buf->frozen_front : buf->frozen_back) = true;
+  return 0;
+}
+
+int evbuffer_unfreeze(struct evbuffer* buf, int at_front) {
+  if (!buf)
+    return fail(-1, EINVAL);
+  (at_front ? buf->frozen_front : buf->frozen_back) = false;
   return 0;
 }
 

@@ -68,8 +68,8 @@ struct fd_state {
     unsigned seq = 0;
   };
 
-  fd_state(event_core* c, int f, int reg, asio::io_context& ctx)
-      : core(c), fd(f), reg_fd(reg), desc(ctx) {}
+  fd_state(event_core* c, int f, int reg, asio::io_context& ctx, bool mt)
+      : core(c), fd(f), reg_fd(reg), multi_threaded(mt), desc(ctx) {}
 
   friend void intrusive_ptr_add_ref(fd_state* s) noexcept { s->refs.fetch_add(1, std::memory_order_relaxed); }
   friend void intrusive_ptr_release(fd_state* s) noexcept {
@@ -80,6 +80,7 @@ struct fd_state {
   event_core* core;  // null once released: handlers still queued do nothing
   const int fd;
   const int reg_fd;  // a dup of fd when fd was already registered with Asio
+  const bool multi_threaded;
   asio::posix::stream_descriptor desc;
   event_impl* head = nullptr;
   direction rd, wr;
@@ -164,6 +165,13 @@ void start_wait(fd_state* fs, bool reading) {
         self->core->activate_fd(self.get(), what);
         post_check(self.get(), reading);
       });
+  // With several threads in the reactor, readiness that came between the
+  // last look and this wait may have been reported to nobody: look again.
+  if (fs->multi_threaded && poll_ready(fs->fd, reading)) {
+    boost::system::error_code ec;
+    fs->desc.cancel(ec);  // the other direction re-arms itself
+    post_check(fs, reading);
+  }
 }
 
 // Wait for readiness, or activate now if a level-triggered event is ready.
@@ -204,7 +212,7 @@ void unlink(event_impl*& head, event_impl* ev) {
 // ---- event_core -------------------------------------------------------------
 
 event_core::event_core(event_base& base)
-    : base_(base), mutex_(threads_enabled.load()), timer_(base.context()) {}
+    : base_(base), mutex_(base.multi_threaded()), timer_(base.context()) {}
 
 event_core::~event_core() {
   for (auto& [fd, fs] : fds_) {
@@ -243,7 +251,7 @@ int event_core::insert_io(event_impl* ev) {
     if (S_ISREG(st.st_mode) || S_ISDIR(st.st_mode))
       return fail(-1, EPERM);  // as epoll refuses them
     int reg = ev->fd;
-    auto state = std::make_unique<fd_state>(this, ev->fd, reg, base_.context());
+    auto state = std::make_unique<fd_state>(this, ev->fd, reg, base_.context(), base_.multi_threaded());
     boost::system::error_code ec;
     state->desc.assign(reg, ec);
     if (ec == asio::error::already_open || ec.value() == EEXIST) {
@@ -251,7 +259,7 @@ int event_core::insert_io(event_impl* ev) {
       reg = ::fcntl(ev->fd, F_DUPFD_CLOEXEC, 0);
       if (reg < 0)
         return -1;
-      state = std::make_unique<fd_state>(this, ev->fd, reg, base_.context());
+      state = std::make_unique<fd_state>(this, ev->fd, reg, base_.context(), base_.multi_threaded());
       state->desc.assign(reg, ec);
       if (ec)
         ::close(reg);

@@ -41,6 +41,7 @@ std::chrono::microseconds to_duration(const struct timeval& tv) {
 event_base::event_base(asio::io_context* borrowed)
     : owned_(borrowed ? nullptr : make_private_context()),
       ctx_(borrowed ? borrowed : owned_.get()),
+      multi_threaded_(borrowed || threads_enabled.load()),
       self_(std::make_shared<event_base*>(this)),
       events_(std::make_unique<event_core>(*this)) {}
 

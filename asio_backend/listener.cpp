@@ -20,6 +20,7 @@
 #include "detail/log.hpp"
 
 #include <event2/listener.h>
+#include <evasio/asio.hpp>
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/local/stream_protocol.hpp>
@@ -30,6 +31,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -37,12 +39,18 @@
 #include <atomic>
 #include <chrono>
 #include <optional>
+#include <typeinfo>
 
 namespace asio = boost::asio;
 using namespace evasio::detail;
 using std::chrono::milliseconds;
 
 namespace {
+bool fd_readable(int fd) {
+  struct pollfd p {fd, POLLIN, 0};
+  return ::poll(&p, 1, 0) > 0;
+}
+
 // Connections taken per wake-up before yielding to other handlers.
 constexpr int max_accepts_per_wakeup = 64;
 // Retry delays after an accept error (EMFILE, say) while still enabled.
@@ -52,7 +60,7 @@ constexpr milliseconds backoff_max{1000};
 
 struct evconnlistener : attached {
   evconnlistener(event_base* base, evconnlistener_cb cb, void* arg, unsigned flags, int fd)
-      : base_(base), mutex_(flags & LEV_OPT_THREADSAFE), cb_(cb), arg_(arg), flags_(flags), fd_(fd),
+      : base_(base), mutex_((flags & LEV_OPT_THREADSAFE) || base->multi_threaded()), cb_(cb), arg_(arg), flags_(flags), fd_(fd),
         accept_flags_(((flags & LEV_OPT_LEAVE_SOCKETS_BLOCKING) ? 0 : SOCK_NONBLOCK) |
                       ((flags & LEV_OPT_CLOSE_ON_EXEC) ? SOCK_CLOEXEC : 0)) {}
   ~evconnlistener() override {
@@ -82,6 +90,13 @@ struct evconnlistener : attached {
     return base_;
   }
   int fd() const noexcept { return fd_; }
+  evasio::listener_stats stats() {
+    scoped_lock g(mutex_);
+    return stats_;
+  }
+  // The Asio acceptor, when it is of type A.
+  template <class A>
+  A* acceptor() noexcept;
   void detach_from_base() noexcept override;
 
 protected:
@@ -119,7 +134,17 @@ private:
   unsigned seq_ = 0;  // identifies the live operation; older handlers are stale
   std::optional<asio::steady_timer> backoff_timer_;
   milliseconds backoff_{0};
+  evasio::listener_stats stats_;
+
+protected:
+  virtual void* acceptor_ptr(const std::type_info& type) noexcept = 0;
 };
+
+template <class A>
+A* evconnlistener::acceptor() noexcept {
+  scoped_lock g(mutex_);
+  return static_cast<A*>(acceptor_ptr(typeid(A)));
+}
 
 void evconnlistener::sync_pending() noexcept {
   const bool want = active();
@@ -138,6 +163,14 @@ void evconnlistener::start(op kind) {
     break;
   case op::wait:
     start_wait(std::move(self), seq);
+    // With several threads in the reactor, a connection that came between
+    // our EAGAIN and this wait may have been reported to nobody: look once.
+    if (base_->multi_threaded() && fd_readable(fd_)) {
+      op_ = op::wait;
+      stop();
+      start(op::kick);
+      return;
+    }
     break;
   case op::backoff:
     if (!backoff_timer_)
@@ -200,6 +233,7 @@ void evconnlistener::accept_ready(scoped_lock& g) {
       continue;
     }
     ++taken;
+    ++stats_.accepted;
     evconnlistener_cb cb = cb_;
     void* arg = arg_;
     g.unlock();
@@ -212,6 +246,7 @@ void evconnlistener::accept_ready(scoped_lock& g) {
 
 void evconnlistener::accept_failed(scoped_lock& g, int err) {
   base_->note_callback();  // an event was processed, even without a callback
+  ++stats_.accept_errors;
   if (errorcb_) {
     evconnlistener_errorcb cb = errorcb_;
     void* arg = arg_;
@@ -223,8 +258,10 @@ void evconnlistener::accept_failed(scoped_lock& g, int err) {
     log_sock_warn(err, "Error from accept() call");
   }
   // Still enabled: retry later rather than spin on a backlog we can't take.
-  if (active() && op_ == op::none)
+  if (active() && op_ == op::none) {
+    ++stats_.pauses;
     start(op::backoff);
+  }
 }
 
 int evconnlistener::enable() {
@@ -338,6 +375,10 @@ protected:
         acceptor_->release(ec);
     }
     acceptor_.reset();
+  }
+
+  void* acceptor_ptr(const std::type_info& type) noexcept override {
+    return type == typeid(Acceptor) && acceptor_ ? &*acceptor_ : nullptr;
   }
 
 private:
@@ -497,3 +538,33 @@ void evconnlistener_set_error_cb(struct evconnlistener* lev, evconnlistener_erro
 }
 
 } // extern "C"
+
+// ---- C++ interop ----------------------------------------------------------
+
+namespace evasio {
+
+asio::ip::tcp::acceptor* get_tcp_acceptor(evconnlistener* lev) noexcept {
+  return lev ? lev->acceptor<asio::ip::tcp::acceptor>() : nullptr;
+}
+
+asio::local::stream_protocol::acceptor* get_local_acceptor(evconnlistener* lev) noexcept {
+  return lev ? lev->acceptor<asio::local::stream_protocol::acceptor>() : nullptr;
+}
+
+listener_stats get_listener_stats(evconnlistener* lev) noexcept {
+  return lev ? lev->stats() : listener_stats{};
+}
+
+asio::ip::tcp::socket adopt_tcp_socket(const asio::any_io_executor& ex, int fd) {
+  struct sockaddr_storage ss;
+  socklen_t len = sizeof ss;
+  if (::getsockname(fd, reinterpret_cast<sockaddr*>(&ss), &len) < 0)
+    throw boost::system::system_error(errno, boost::system::system_category(), "getsockname");
+  if (ss.ss_family != AF_INET && ss.ss_family != AF_INET6)
+    throw boost::system::system_error(EAFNOSUPPORT, boost::system::system_category(), "adopt_tcp_socket");
+  asio::ip::tcp::socket sock(ex);
+  sock.assign(ss.ss_family == AF_INET ? asio::ip::tcp::v4() : asio::ip::tcp::v6(), fd);
+  return sock;
+}
+
+} // namespace evasio

@@ -51,6 +51,10 @@ struct event_base {
   event_base& operator=(const event_base&) = delete;
 
   boost::asio::io_context& context() noexcept { return *ctx_; }
+  // Whether several threads may run this base's handlers at once: a
+  // borrowed io_context (the application decides), or evthread_use_pthreads()
+  // called before the base was made. Objects on such a base always lock.
+  bool multi_threaded() const noexcept { return multi_threaded_; }
 
   int loop(int flags);
   int loopexit(const struct timeval* tv);
@@ -81,6 +85,7 @@ private:
 
   std::unique_ptr<boost::asio::io_context> owned_;
   boost::asio::io_context* ctx_;
+  const bool multi_threaded_;
   std::atomic<int> pending_{0};
   std::atomic<int> active_{0};
   std::atomic<unsigned long> callbacks_{0};

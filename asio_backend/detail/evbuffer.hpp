@@ -1,21 +1,37 @@
 // struct evbuffer: a queue of bytes in a singly linked chain of chunks.
 // Moving a buffer into another splices chunks; reads land in the tail
 // chunk's free space or a fresh chunk, so echoing copies nothing.
+//
+// Layout invariant: every chunk from first_ up to last_data_ holds data
+// (off > 0); the chunks after last_data_ (usually none or one, kept for the
+// next read) are empty, owned and writable. A chunk either owns its storage
+// (allocated right after the header; standard-sized ones are recycled through
+// a per-thread cache) or references caller memory (evbuffer_add_reference):
+// read-only, released through its cleanup callback once drained.
 #ifndef EVASIO_DETAIL_EVBUFFER_HPP_INCLUDED_
 #define EVASIO_DETAIL_EVBUFFER_HPP_INCLUDED_
 
 #include <sys/types.h>
+#include <sys/uio.h>
+#include <cstdarg>
 #include <cstddef>
 
 struct evbuffer {
+  using cleanup_fn = void (*)(const void* data, size_t len, void* arg);
+
   struct chunk {
     chunk* next;
-    size_t cap;       // bytes of data[]
-    size_t misalign;  // consumed bytes at the front
-    size_t off;       // stored bytes after misalign
-    unsigned char* begin() noexcept { return data() + misalign; }
-    size_t space() const noexcept { return cap - misalign - off; }
-    unsigned char* data() noexcept { return reinterpret_cast<unsigned char*>(this + 1); }
+    unsigned char* buf;  // storage: right after the header, or the caller's
+    size_t cap;          // bytes at buf
+    size_t misalign;     // consumed (or not yet prepended) bytes at the front
+    size_t off;          // stored bytes after misalign
+    cleanup_fn cleanup;  // references only
+    void* cleanup_arg;
+    bool reference;      // caller memory: never written, never grown
+
+    unsigned char* begin() const noexcept { return buf + misalign; }
+    unsigned char* end() const noexcept { return buf + misalign + off; }
+    size_t space() const noexcept { return reference ? 0 : cap - misalign - off; }
   };
 
   evbuffer() = default;
@@ -23,9 +39,10 @@ struct evbuffer {
   evbuffer(const evbuffer&) = delete;
   evbuffer& operator=(const evbuffer&) = delete;
 
+  // ---- used by the bufferevent ----
   size_t length() const noexcept { return total_; }
-  void add(const void* data, size_t len);
-  void append(evbuffer& from) noexcept;  // moves all of from
+  void add(const void* data, size_t len);  // throws std::bad_alloc, then adds nothing
+  void append(evbuffer& from) noexcept;    // moves all of from
   size_t copyout(void* out, size_t len) const noexcept;
   void drain(size_t len) noexcept;
 
@@ -40,13 +57,59 @@ struct evbuffer {
   void (*on_add)(void* arg) = nullptr;
   void* on_add_arg = nullptr;
 
+  // ---- the rest of event2/buffer.h ----
+  // Freezing is checked by the C entry points only, so an owner (the
+  // bufferevent) may freeze an end against its users and still move bytes.
+  bool frozen_front = false;
+  bool frozen_back = false;
+
+  // Each may throw std::bad_alloc and then leaves the content unchanged.
+  void prepend(const void* data, size_t len);
+  void add_reference(const void* data, size_t len, cleanup_fn fn, void* arg);
+  int add_vprintf(const char* fmt, va_list ap);      // bytes added, -1 on a format error
+  size_t move_to(evbuffer& dst, size_t len);         // remove_buffer; dst != this
+  unsigned char* pullup(size_t len);                 // 0 < len <= length()
+  void expand(size_t len);
+  int reserve(size_t len, struct iovec* vec, int n_vec);  // n_vec >= 1
+  bool commit(const struct iovec* vec, int n_vec) noexcept;
+
+  size_t contiguous_space() const noexcept { return first_ && first_->off ? first_->off : 0; }
+
+  // Positions are byte offsets; the chunk and offset inside it are found by
+  // walking the chain, so a stale position never reaches freed memory.
+  struct cursor {
+    chunk* c;   // nullptr at the end
+    size_t in;  // offset inside c's data
+  };
+  cursor locate(size_t pos) const noexcept;  // pos <= length()
+  // First occurrence of what[0..len) starting in [from, length()) and
+  // ending at or before limit; -1 if none.
+  ssize_t find(const void* what, size_t len, size_t from, size_t limit) const noexcept;
+  // First byte at or after from that is one of set[0..n); -1 if none.
+  ssize_t find_any(const char* set, size_t n, size_t from) const noexcept;
+  // How many bytes from from on are all in set[0..n).
+  size_t span(const char* set, size_t n, size_t from) const noexcept;
+  unsigned char byte_at(size_t pos) const noexcept;  // pos < length()
+  // Extents of stored data, evbuffer_peek's way.
+  int peek(ssize_t len, const size_t* start, struct iovec* vec, int n_vec) const noexcept;
+
 private:
-  chunk* tail_with_space(size_t want);
-  void notify_add() { if (on_add) on_add(on_add_arg); }
+  static bool writable(const chunk* c) noexcept { return c && !c->reference && c->space() > 0; }
+  chunk* trailing() const noexcept { return last_data_ ? last_data_->next : first_; }
+  void push_back(chunk* c) noexcept;
+  void unlink_after(chunk* prev, chunk* c) noexcept;
+  void maybe_realign(chunk* c, size_t want) noexcept;
+  void prepare_tail(size_t len, bool count_last_data);
+  void write_tail(const unsigned char* p, size_t len) noexcept;
+  chunk* contiguous_tail(size_t len);
+  void added(size_t len) noexcept;
+  void release_zero_refs() noexcept;
 
   chunk* first_ = nullptr;
-  chunk* last_ = nullptr;  // may be an empty chunk kept for the next read
+  chunk* last_ = nullptr;       // the last chunk of the chain
+  chunk* last_data_ = nullptr;  // the last chunk holding data, if any
   size_t total_ = 0;
+  chunk* zero_refs_ = nullptr;  // zero-length references, released later
 };
 
 #endif

@@ -9,8 +9,13 @@
 #define EVASIO_ASIO_HPP_INCLUDED_
 
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/local/stream_protocol.hpp>
+
+#include <cstdint>
 
 struct event_base;
+struct evconnlistener;
 
 namespace evasio {
 
@@ -20,6 +25,26 @@ event_base* make_event_base(boost::asio::io_context& ctx) noexcept;
 
 // The io_context behind any base, owned or not. base must not be null.
 boost::asio::io_context& get_io_context(event_base* base) noexcept;
+
+// The acceptor under a TCP (AF_INET/AF_INET6) listener, or nullptr for other
+// listeners. The listener waits on it for readiness: use it for queries and
+// socket options, not for operations of your own.
+boost::asio::ip::tcp::acceptor* get_tcp_acceptor(evconnlistener* lev) noexcept;
+// The same for AF_UNIX listeners.
+boost::asio::local::stream_protocol::acceptor* get_local_acceptor(evconnlistener* lev) noexcept;
+
+// Takes over fd (an accepted TCP socket, say from an evconnlistener
+// callback) as an Asio socket on ex; the socket owns the fd from then on.
+// Throws boost::system::system_error if fd is not a TCP socket.
+boost::asio::ip::tcp::socket adopt_tcp_socket(const boost::asio::any_io_executor& ex, int fd);
+
+// What a listener did since it was made: something libevent never counted.
+struct listener_stats {
+  std::uint64_t accepted = 0;       // connections handed to the callback
+  std::uint64_t accept_errors = 0;  // accept() failures other than EAGAIN/EINTR/ECONNABORTED
+  std::uint64_t pauses = 0;         // times accepting was paused after such a failure
+};
+listener_stats get_listener_stats(evconnlistener* lev) noexcept;
 
 } // namespace evasio
 
