@@ -1,33 +1,45 @@
 /* evasio: libevent 2.1.12's event2/util.h API on Boost.Asio.
- * Portable types and socket helpers. Everything declared here is implemented. */
+ * Portable types, socket helpers, address parsing and printing, string
+ * helpers. Everything declared here is implemented. The header is C99-clean
+ * (it compiles with -std=c99 -pedantic) and C++-clean.
+ *
+ * Not provided (not declared): evutil_getaddrinfo and evutil_addrinfo,
+ * EVUTIL_EAI_* / EVUTIL_AI_*, evutil_gai_strerror, the secure RNG
+ * (evutil_secure_rng_*), the monotonic timer (evutil_monotonic_timer_*,
+ * EV_MONOT_*). */
 #ifndef EVASIO_EVENT2_UTIL_H_INCLUDED_
 #define EVASIO_EVENT2_UTIL_H_INCLUDED_
 
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <errno.h>
+#include <time.h>
 #include <sys/types.h>
 #include <sys/time.h>
 #include <sys/socket.h>
+#include <netdb.h>
 
 #ifdef __cplusplus
 extern "C" {
 #endif
 
-/* Fixed-width integer names libevent code uses. */
-typedef uint64_t ev_uint64_t;
-typedef int64_t ev_int64_t;
-typedef uint32_t ev_uint32_t;
-typedef int32_t ev_int32_t;
-typedef uint16_t ev_uint16_t;
-typedef int16_t ev_int16_t;
-typedef uint8_t ev_uint8_t;
-typedef int8_t ev_int8_t;
-typedef uintptr_t ev_uintptr_t;
-typedef intptr_t ev_intptr_t;
-typedef ssize_t ev_ssize_t;
-typedef off_t ev_off_t;
-typedef socklen_t ev_socklen_t;
+/* Fixed-width integer names libevent code uses. As in libevent, they are
+ * macros (so that "#ifdef ev_uint64_t" works). */
+#define ev_uint64_t uint64_t
+#define ev_int64_t int64_t
+#define ev_uint32_t uint32_t
+#define ev_int32_t int32_t
+#define ev_uint16_t uint16_t
+#define ev_int16_t int16_t
+#define ev_uint8_t uint8_t
+#define ev_int8_t int8_t
+#define ev_uintptr_t uintptr_t
+#define ev_intptr_t intptr_t
+#define ev_ssize_t ssize_t
+/* As libevent: fixed at 64 bits, whatever _FILE_OFFSET_BITS says. */
+#define ev_off_t ev_int64_t
+#define ev_socklen_t socklen_t
 
 #define EV_UINT64_MAX UINT64_MAX
 #define EV_INT64_MAX INT64_MAX
@@ -41,13 +53,26 @@ typedef socklen_t ev_socklen_t;
 #define EV_UINT8_MAX UINT8_MAX
 #define EV_INT8_MAX INT8_MAX
 #define EV_INT8_MIN INT8_MIN
-#define EV_SIZE_MAX SIZE_MAX
-#define EV_SSIZE_MAX SSIZE_MAX
-#define EV_SSIZE_MIN (-SSIZE_MAX - 1)
+#if SIZE_MAX == UINT64_MAX
+#define EV_SIZE_MAX EV_UINT64_MAX
+#define EV_SSIZE_MAX EV_INT64_MAX
+#elif SIZE_MAX == UINT32_MAX
+#define EV_SIZE_MAX EV_UINT32_MAX
+#define EV_SSIZE_MAX EV_INT32_MAX
+#else
+#error "evasio: size_t is neither 32 nor 64 bits wide"
+#endif
+#define EV_SSIZE_MIN ((-EV_SSIZE_MAX) - 1)
 
 /* A socket is a plain file descriptor on POSIX. */
 #define evutil_socket_t int
 #define EVUTIL_INVALID_SOCKET -1
+
+/* shutdown() directions. libevent 2.1.12 defines these only internally
+ * (util-internal.h); evasio provides them with the same values. */
+#define EVUTIL_SHUT_RD SHUT_RD
+#define EVUTIL_SHUT_WR SHUT_WR
+#define EVUTIL_SHUT_BOTH SHUT_RDWR
 
 /* The last socket error of this thread, and how to set it. */
 #define EVUTIL_SOCKET_ERROR() (errno)
@@ -61,13 +86,17 @@ int evutil_socketpair(int d, int type, int protocol, evutil_socket_t sv[2]);
 int evutil_make_socket_nonblocking(evutil_socket_t sock);
 int evutil_make_socket_closeonexec(evutil_socket_t sock);
 int evutil_make_listen_socket_reuseable(evutil_socket_t sock);
+/* SO_REUSEPORT (Linux 3.9+): several sockets may bind the same port. */
 int evutil_make_listen_socket_reuseable_port(evutil_socket_t sock);
 int evutil_make_listen_socket_ipv6only(evutil_socket_t sock);
 int evutil_make_tcp_listen_socket_deferred(evutil_socket_t sock);
 int evutil_closesocket(evutil_socket_t sock);
 #define EVUTIL_CLOSESOCKET(s) evutil_closesocket(s)
 
-/* timeval arithmetic, as the BSD macros. */
+/* struct timeval arithmetic, as the BSD macros libevent uses on Linux.
+ * timeradd/timersub expect normalised inputs (0 <= tv_usec < 1000000).
+ * evutil_timerclear and evutil_timerisset are expressions; evutil_timercmp
+ * accepts ==, !=, <, <=, > and >=. */
 #define evutil_timeradd(tvp, uvp, vvp) \
 	do { \
 		(vvp)->tv_sec = (tvp)->tv_sec + (uvp)->tv_sec; \
@@ -86,14 +115,73 @@ int evutil_closesocket(evutil_socket_t sock);
 			(vvp)->tv_usec += 1000000; \
 		} \
 	} while (0)
-#define evutil_timerclear(tvp) do { (tvp)->tv_sec = (tvp)->tv_usec = 0; } while (0)
+#define evutil_timerclear(tvp) ((tvp)->tv_sec = (tvp)->tv_usec = 0)
 #define evutil_timerisset(tvp) ((tvp)->tv_sec || (tvp)->tv_usec)
 #define evutil_timercmp(tvp, uvp, cmp) \
 	(((tvp)->tv_sec == (uvp)->tv_sec) ? \
 	 ((tvp)->tv_usec cmp (uvp)->tv_usec) : \
 	 ((tvp)->tv_sec cmp (uvp)->tv_sec))
 
+#define evutil_offsetof(type, field) offsetof(type, field)
+
+struct timezone;
 int evutil_gettimeofday(struct timeval *tv, struct timezone *tz);
+
+/* strtoll(): arguments, result, errno and *endptr as the C library's.
+ * s == NULL: returns 0 with errno = EINVAL (and *endptr = NULL). */
+ev_int64_t evutil_strtoll(const char *s, char **endptr, int base);
+
+/* C99 snprintf/vsnprintf: return the length the whole output would have,
+ * and always NUL-terminate when buflen > 0. As libevent: buflen == 0 writes
+ * nothing and returns 0. buf == NULL (with buflen > 0) or format == NULL:
+ * -1 with errno = EINVAL. */
+int evutil_snprintf(char *buf, size_t buflen, const char *format, ...)
+#ifdef __GNUC__
+	__attribute__((format(printf, 3, 4)))
+#endif
+	;
+int evutil_vsnprintf(char *buf, size_t buflen, const char *format, va_list ap)
+#ifdef __GNUC__
+	__attribute__((format(printf, 3, 0)))
+#endif
+	;
+
+/* Address to text (AF_INET, AF_INET6), in libevent's format: lowercase hex,
+ * the longest run of two or more zero groups (the first if tied) as "::",
+ * "::a.b.c.d" and "::ffff:a.b.c.d" for IPv4-compatible and -mapped
+ * addresses. Returns dst, or NULL (errno EAFNOSUPPORT, ENOSPC when len is
+ * too small, EINVAL for NULL pointers). */
+const char *evutil_inet_ntop(int af, const void *src, char *dst, size_t len);
+/* Text to address, with libevent's parser: 1 on success, 0 if src is not an
+ * address of that family (dst untouched), -1 for another family or a NULL
+ * pointer (errno EAFNOSUPPORT or EINVAL). */
+int evutil_inet_pton(int af, const char *src, void *dst);
+/* As evutil_inet_pton, also accepting an IPv6 zone "%ifname" or "%index";
+ * *indexp gets the interface index (0 when there is no zone). */
+int evutil_inet_pton_scope(int af, const char *src, void *dst,
+	unsigned *indexp);
+
+struct sockaddr;
+/* Parses "a.b.c.d", "a.b.c.d:port", "[ipv6]", "[ipv6]:port" or "ipv6"
+ * (port 0 when absent; ports must be 1..65535). *outlen is the room in out
+ * (use a struct sockaddr_storage); on success the first *outlen bytes of
+ * out are cleared, the address is stored, *outlen becomes its size and 0 is
+ * returned. -1 when the string is malformed or does not fit (out and
+ * *outlen untouched), or with errno = EINVAL for a NULL pointer. */
+int evutil_parse_sockaddr_port(const char *str, struct sockaddr *out,
+	int *outlen);
+
+/* Orders two AF_INET or AF_INET6 addresses: 0 if equal, < 0 or > 0
+ * otherwise, comparing ports too when include_port is non-zero. Family
+ * first; other families compare unequal (non-zero). The order is libevent
+ * 2.1.12's (raw network-order values). NULL: -1 with errno = EINVAL. */
+int evutil_sockaddr_cmp(const struct sockaddr *sa1, const struct sockaddr *sa2,
+	int include_port);
+
+/* strcasecmp/strncasecmp folding only ASCII letters, whatever the locale.
+ * Return -1, 0 or 1. NULL: -1 with errno = EINVAL. */
+int evutil_ascii_strcasecmp(const char *str1, const char *str2);
+int evutil_ascii_strncasecmp(const char *str1, const char *str2, size_t n);
 
 #ifdef __cplusplus
 }
