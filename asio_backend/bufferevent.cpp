@@ -772,6 +772,12 @@ size_t bufferevent_read(struct bufferevent* bev, void* data, size_t size) {
   return n > 0 ? static_cast<size_t>(n) : 0;
 }
 
+int bufferevent_read_buffer(struct bufferevent* bev, struct evbuffer* buf) {
+  if (!bev)
+    return fail(-1, EINVAL);
+  return evbuffer_add_buffer(buf, &bev->input_);
+}
+
 evutil_socket_t bufferevent_getfd(struct bufferevent* bev) {
   if (!bev)
     return fail(-1, EINVAL);

@@ -49,6 +49,8 @@ struct evbuffer *bufferevent_get_output(struct bufferevent *bev);
 int bufferevent_write(struct bufferevent *bev, const void *data, size_t size);
 int bufferevent_write_buffer(struct bufferevent *bev, struct evbuffer *buf);
 size_t bufferevent_read(struct bufferevent *bev, void *data, size_t size);
+/* Moves all of the input into buf. 0 on success, -1 on failure. */
+int bufferevent_read_buffer(struct bufferevent *bev, struct evbuffer *buf);
 evutil_socket_t bufferevent_getfd(struct bufferevent *bev);
 /* Replaces the fd (the old one is not closed); enabled directions go on. */
 int bufferevent_setfd(struct bufferevent *bev, evutil_socket_t fd);
