@@ -132,6 +132,7 @@ private:
   bool finish_connect();
   void update_read_suspension();
   void run_readcb();
+  void recheck_high_watermark();
   void run_writecb();
   void run_eventcb(short what, int err);
   void defer(unsigned kind);
@@ -392,10 +393,20 @@ void bufferevent::do_write() {
 // ---- callbacks, immediate or deferred ------------------------------------------------
 
 void bufferevent::run_readcb() {
-  if (options_ & BEV_OPT_DEFER_CALLBACKS)
+  if (options_ & BEV_OPT_DEFER_CALLBACKS) {
     defer(deferred_read);
-  else if (readcb_)
+  } else if (readcb_) {
     readcb_(this, cbarg_);
+    recheck_high_watermark();
+  }
+}
+
+// As libevent 2.1.12: while the input stays at its high watermark after the
+// read callback, the callback is called again (deferred) to drain it.
+void bufferevent::recheck_high_watermark() {
+  if (wm_read_.high && (enabled_ & EV_READ) && readcb_ && input_.length() >= wm_read_.high &&
+      input_.length() >= wm_read_.low)
+    defer(deferred_read);
 }
 
 void bufferevent::run_writecb() {
@@ -456,6 +467,7 @@ void bufferevent::run_deferred() {
     auto cb = readcb_;
     void* arg = cbarg_;
     call([&] { cb(this, arg); });
+    recheck_high_watermark();
   }
   if ((kinds & deferred_write) && writecb_) {
     auto cb = writecb_;
@@ -697,6 +709,8 @@ struct bufferevent* bufferevent_socket_new(struct event_base* base, evutil_socke
                                            int options) {
   if (!base)
     return fail<bufferevent*>(nullptr, EINVAL);
+  if ((options & BEV_OPT_UNLOCK_CALLBACKS) && !(options & BEV_OPT_DEFER_CALLBACKS))
+    return fail<bufferevent*>(nullptr, EINVAL);  // as libevent: it needs deferral
   return guarded<bufferevent*>(nullptr, [&]() -> bufferevent* {
     auto* bev = new bufferevent(base, options);
     if (fd >= 0) {

@@ -458,6 +458,14 @@ int event_core::add_timeout(event_impl* ev, steady::time_point at) {
   if (ev->has_timeout)
     heap_erase(ev);
   ev->deadline = at;
+  // The wall-clock expiry event_pending reports, fixed now so that it does
+  // not drift between calls.
+  struct timeval now;
+  ::gettimeofday(&now, nullptr);
+  const long long us = now.tv_sec * 1000000LL + now.tv_usec +
+                       std::chrono::duration_cast<microseconds>(at - steady::now()).count();
+  ev->wall_deadline.tv_sec = static_cast<time_t>(us / 1000000);
+  ev->wall_deadline.tv_usec = static_cast<suseconds_t>(us % 1000000);
   heap_push(ev);
   rearm_timer();
   return 0;
@@ -586,12 +594,14 @@ void event_core::run_one_active(event_impl* ev, recursive_scoped_lock& g) {
 
   if (!(ev->events & EV_PERSIST)) {
     del_nolock(ev);  // a one-shot event is not pending when its callback runs
-  } else {
+  } else if (ev->interval.count() > 0) {
+    // As libevent's persist closure: an event with a timeout is re-added
+    // (fd and timeout); others stay as they are.
     if ((ev->events & (io_kinds | EV_SIGNAL)) && !ev->inserted) {
       if (((ev->events & EV_SIGNAL) ? insert_signal(ev) : insert_io(ev)) < 0)
         log_msg(EVENT_LOG_WARN, "event: could not re-add a persistent event");
     }
-    if (ev->interval.count() > 0) {
+    {
       const steady::time_point now = steady::now();
       steady::time_point at = ((res & EV_TIMEOUT) ? ev->deadline : now) + ev->interval;
       if (at < now)
@@ -638,15 +648,8 @@ int event_core::pending(const event_impl* ev, short what, struct timeval* tv) {
   if (ev->has_timeout)
     flags |= EV_TIMEOUT;
   what &= EV_TIMEOUT | io_kinds | EV_SIGNAL;
-  if (tv && (flags & what & EV_TIMEOUT)) {
-    // The expiry in wall-clock time, as libevent reports it.
-    struct timeval now;
-    ::gettimeofday(&now, nullptr);
-    const auto left = std::chrono::duration_cast<microseconds>(ev->deadline - steady::now());
-    const long long us = now.tv_sec * 1000000LL + now.tv_usec + left.count();
-    tv->tv_sec = static_cast<time_t>(us / 1000000);
-    tv->tv_usec = static_cast<suseconds_t>(us % 1000000);
-  }
+  if (tv && (flags & what & EV_TIMEOUT))
+    *tv = ev->wall_deadline;  // the expiry in wall-clock time, as libevent reports it
   return flags & what;
 }
 
@@ -656,10 +659,11 @@ int event_core::num_events(unsigned flags) {
   if (flags & EVENT_BASE_COUNT_ACTIVE)
     n += static_cast<int>(n_active_);
   if (flags & EVENT_BASE_COUNT_ADDED) {
-    // libevent counts an event once whether added, active or both.
-    n += base_.pending_count();
-    for (const event_impl* e = act_head_; e; e = e->act_next)
-      n += e->counted ? 0 : 1;
+    // libevent counts each list an event is on: its fd or signal, the
+    // timeouts, the active queue. The base counts each event once.
+    n += base_.pending_count() + static_cast<int>(n_active_);
+    for (const event_impl* e : heap_)
+      n += e->inserted ? 1 : 0;
   }
   return n;
 }

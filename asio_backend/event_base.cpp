@@ -117,6 +117,34 @@ int event_base::loop(int flags) {
     while (!got_break_ && ready() && ctx.poll_one() != 0) {
     }
   };
+  // One libevent round: what is ready now plus one poll of the reactor,
+  // not what those handlers queue in turn (a level-triggered event that
+  // re-activates itself waits for the next round). The first marker runs
+  // after the reactor's poll; the second, queued by it, after the
+  // completions that poll produced.
+  auto run_round = [&](bool poll_reactor) {
+    const unsigned id = ++round_seq_;
+    std::weak_ptr<event_base*> token = self_;
+    auto done = [token, id] {
+      if (auto self = token.lock())
+        (*self)->round_done_ = id;
+    };
+    if (poll_reactor)
+      asio::post(ctx, [done, &ctx] { asio::post(ctx, done); });
+    else
+      asio::post(ctx, done);
+    while (round_done_ != id && !got_break_ && ready() && ctx.poll_one() != 0) {
+    }
+  };
+
+  if (exit_after_round_.exchange(false)) {
+    // loopexit(NULL) before the loop: libevent still polls once and runs
+    // that round's callbacks before it exits.
+    if (ready())
+      run_round(true);
+    got_exit_ = true;
+    return 0;
+  }
 
   for (;;) {
     if (got_exit_ || got_break_)
@@ -132,11 +160,11 @@ int event_base::loop(int flags) {
     }
     if (!ready())
       return -1;
-    const unsigned long before = callbacks_.load(std::memory_order_relaxed);
     if (flags & EVLOOP_NONBLOCK) {
-      run_ready();
+      run_round(true);
       return 0;
     }
+    const unsigned long before = callbacks_.load(std::memory_order_relaxed);
     if (ctx.run_one() == 0) {
       // Out of work: either a borrowed context was stopped, or (owned) the
       // events counted have no operation behind them. Never spin.
@@ -144,16 +172,19 @@ int event_base::loop(int flags) {
         return owned_ ? 1 : -1;
       continue;
     }
-    if (flags & EVLOOP_ONCE) {
-      run_ready();
-      if (callbacks_.load(std::memory_order_relaxed) != before)
-        return 0;
+    if ((flags & EVLOOP_ONCE) && callbacks_.load(std::memory_order_relaxed) != before) {
+      run_round(false);  // the rest of what was ready in this round
+      return 0;
     }
   }
 }
 
 int event_base::loopexit(const struct timeval* tv) {
   std::weak_ptr<event_base*> token = self_;
+  if (!tv && !running_) {
+    exit_after_round_ = true;  // the next loop runs one round, then exits
+    return 0;
+  }
   if (!tv) {
     // Queued behind the handlers already ready, so they run first.
     active_.fetch_add(1, std::memory_order_relaxed);

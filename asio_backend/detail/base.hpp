@@ -92,6 +92,9 @@ private:
   std::atomic<bool> got_exit_{false};
   std::atomic<bool> got_break_{false};
   std::atomic<bool> running_{false};
+  std::atomic<bool> exit_after_round_{false};
+  unsigned round_seq_ = 0;
+  unsigned round_done_ = 0;
   // Handlers posted to a borrowed io_context may outlive the base: they hold
   // this token weakly and do nothing once it is gone.
   std::shared_ptr<event_base*> self_;

@@ -59,6 +59,7 @@ struct event_impl {
   event_impl* act_next;
   size_t heap_index;
   steady::time_point deadline;
+  struct timeval wall_deadline;
   std::chrono::microseconds interval;  // EV_PERSIST: the timeout to re-add
 };
 

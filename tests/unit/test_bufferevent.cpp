@@ -1,0 +1,1445 @@
+// event2/bufferevent.h: socket bufferevents (connect, read and write,
+// enable/disable, watermarks, timeouts, setfd, flush, locking, deferred
+// callbacks, freeing from callbacks), with libevent 2.1.12's semantics.
+//
+// The file builds against real libevent too (system headers, -levent
+// -levent_pthreads), which is how every expectation here was checked. Cases
+// where evasio differs on purpose are under #ifdef EVASIO_VERSION.
+//
+// Only real fds: AF_UNIX socketpairs and loopback TCP. No assertion depends
+// on speed: a SafetyAlarm turns a hang into a failure, and the timeout tests
+// check only that a timeout did not fire before its time.
+#define BOOST_TEST_MODULE bufferevent
+#include <boost/test/unit_test.hpp>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+#include <event2/thread.h>
+
+#include "net.hpp"
+
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <signal.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <cstring>
+#include <functional>
+#include <string>
+#include <type_traits>
+#include <vector>
+
+// bufferevent_read_buffer() is optional here: the probe below finds out at
+// compile time whether <event2/bufferevent.h> declares it.
+namespace probe_fallback {
+struct absent {};
+template <class... A>
+absent bufferevent_read_buffer(A...) {
+  return {};
+}
+} // namespace probe_fallback
+
+namespace probe {
+using namespace probe_fallback;
+template <class Bev>
+auto read_buffer(Bev* bev, struct evbuffer* buf) {
+  return bufferevent_read_buffer(bev, buf);
+}
+constexpr bool has_read_buffer =
+    !std::is_same<decltype(read_buffer<struct bufferevent>(nullptr, nullptr)),
+                  probe_fallback::absent>::value;
+} // namespace probe
+
+namespace {
+
+using nettest::Fd;
+
+std::string current_test_name() {
+  return boost::unit_test::framework::current_test_case().p_name;
+}
+
+struct base_fixture {
+  base_fixture() : alarm(30, current_test_name()), base(event_base_new()) {
+    nettest::ignore_sigpipe();
+    BOOST_REQUIRE(base != nullptr);
+  }
+  ~base_fixture() { event_base_free(base); }
+  base_fixture(const base_fixture&) = delete;
+  base_fixture& operator=(const base_fixture&) = delete;
+
+  nettest::SafetyAlarm alarm;
+  event_base* base;
+};
+
+// A connected AF_UNIX stream socketpair. `a` goes to the bufferevent
+// (non-blocking), `b` is the plain peer (blocking).
+struct socket_pair {
+  socket_pair() {
+    int s[2];
+    BOOST_REQUIRE(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, s) == 0);
+    BOOST_REQUIRE(evutil_make_socket_nonblocking(s[0]) == 0);
+    a.reset(s[0]);
+    b.reset(s[1]);
+  }
+  Fd a, b;
+};
+
+// A listening TCP socket on 127.0.0.1 (or ::1), port chosen by the kernel.
+struct tcp_listener {
+  explicit tcp_listener(bool v6 = false) {
+    const nettest::Addr at = v6 ? nettest::ipv6_loopback(0) : nettest::ipv4_loopback(0);
+    fd = nettest::bound_socket(at, false);
+    BOOST_REQUIRE(fd.valid());
+    BOOST_REQUIRE(::listen(fd.get(), 16) == 0);
+    addr = nettest::local_address(fd.get());
+    BOOST_REQUIRE(addr.len > 0);
+  }
+  Fd accept_one() const { return Fd(::accept4(fd.get(), nullptr, nullptr, SOCK_CLOEXEC)); }
+  Fd fd;
+  nettest::Addr addr;
+};
+
+void send_all(int fd, const void* data, size_t n) {
+  const char* p = static_cast<const char*>(data);
+  while (n > 0) {
+    const ssize_t w = ::send(fd, p, n, MSG_NOSIGNAL);
+    BOOST_REQUIRE(w > 0);
+    p += w;
+    n -= static_cast<size_t>(w);
+  }
+}
+
+void send_str(int fd, const char* s) { send_all(fd, s, std::strlen(s)); }
+
+// Reads exactly n bytes (blocking, bounded by the safety alarm).
+std::string recv_exactly(int fd, size_t n) {
+  std::string out;
+  char buf[65536];
+  while (out.size() < n) {
+    if (!nettest::wait_readable(fd, 10000))
+      break;
+    const ssize_t r = ::recv(fd, buf, std::min(sizeof buf, n - out.size()), 0);
+    if (r <= 0)
+      break;
+    out.append(buf, static_cast<size_t>(r));
+  }
+  return out;
+}
+
+// True when the next read on fd says end of file.
+bool peer_sees_eof(int fd) {
+  char c;
+  if (!nettest::wait_readable(fd, 10000))
+    return false;
+  return ::recv(fd, &c, 1, MSG_DONTWAIT) == 0;
+}
+
+size_t unread_bytes(int fd) {
+  int n = 0;
+  if (::ioctl(fd, FIONREAD, &n) < 0)
+    return static_cast<size_t>(-1);
+  return static_cast<size_t>(n);
+}
+
+// Deterministic test data.
+std::string pattern(size_t n) {
+  std::string s(n, '\0');
+  for (size_t i = 0; i < n; ++i)
+    s[i] = static_cast<char>('a' + (i * 7 + i / 251) % 26);
+  return s;
+}
+
+// Runs the loop until pred() holds: a 1 ms persistent timer checks it and
+// breaks the loop. Returns pred(). (The safety alarm ends a hang.)
+bool pump(event_base* base, const std::function<bool()>& pred) {
+  if (pred())
+    return true;
+  struct st_t {
+    const std::function<bool()>* pred;
+    event_base* base;
+  } st{&pred, base};
+  event* t = event_new(base, -1, EV_PERSIST,
+                       [](evutil_socket_t, short, void* arg) {
+                         auto* s = static_cast<st_t*>(arg);
+                         if ((*s->pred)())
+                           event_base_loopbreak(s->base);
+                       },
+                       &st);
+  timeval tv{0, 1000};
+  event_add(t, &tv);
+  event_base_dispatch(base);
+  event_free(t);
+  return pred();
+}
+
+struct stopwatch {
+  stopwatch() { ::clock_gettime(CLOCK_MONOTONIC_COARSE, &start); }
+  long long elapsed_us() const {
+    timespec now;
+    ::clock_gettime(CLOCK_MONOTONIC, &now);
+    return (now.tv_sec - start.tv_sec) * 1000000LL + (now.tv_nsec - start.tv_nsec) / 1000;
+  }
+  timespec start;
+};
+
+timeval ms_tv(long ms) {
+  timeval tv;
+  tv.tv_sec = ms / 1000;
+  tv.tv_usec = (ms % 1000) * 1000;
+  return tv;
+}
+
+// What the callbacks saw.
+struct seen_t {
+  event_base* base = nullptr;
+  int reads = 0;
+  int writes = 0;
+  int events = 0;
+  std::vector<short> whats;
+  std::string data;           // appended by readers that read
+  int event_errno = 0;
+  bool exit_on_event = false;  // loopexit from the event callback
+  size_t input_at_read = 0;
+  size_t output_at_write = 0;
+};
+
+// The i-th event callback's `what`, or -1 when there were fewer calls.
+int what_at(const seen_t& s, size_t i) { return i < s.whats.size() ? s.whats[i] : -1; }
+
+void on_read_count(struct bufferevent* bev, void* arg) {
+  auto* s = static_cast<seen_t*>(arg);
+  ++s->reads;
+  s->input_at_read = evbuffer_get_length(bufferevent_get_input(bev));
+}
+
+void on_read_take(struct bufferevent* bev, void* arg) {
+  auto* s = static_cast<seen_t*>(arg);
+  ++s->reads;
+  char buf[4096];
+  size_t n;
+  while ((n = bufferevent_read(bev, buf, sizeof buf)) > 0)
+    s->data.append(buf, n);
+}
+
+void on_write_count(struct bufferevent* bev, void* arg) {
+  auto* s = static_cast<seen_t*>(arg);
+  ++s->writes;
+  s->output_at_write = evbuffer_get_length(bufferevent_get_output(bev));
+}
+
+void on_event(struct bufferevent*, short what, void* arg) {
+  auto* s = static_cast<seen_t*>(arg);
+  s->event_errno = errno;
+  ++s->events;
+  s->whats.push_back(what);
+  if (s->exit_on_event && s->base)
+    event_base_loopexit(s->base, nullptr);
+}
+
+} // namespace
+
+BOOST_FIXTURE_TEST_SUITE(bufferevents, base_fixture)
+
+// ---- creation and accessors --------------------------------------------------
+
+BOOST_AUTO_TEST_CASE(socket_new_with_fd_minus_one_has_no_fd_yet) {
+  struct bufferevent* bev = bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE);
+  BOOST_REQUIRE(bev != nullptr);
+  BOOST_TEST(bufferevent_getfd(bev) == -1);
+  BOOST_TEST(bufferevent_get_base(bev) == base);
+  BOOST_TEST(bufferevent_get_enabled(bev) == EV_WRITE);  // writing is on from the start
+  evbuffer* in = bufferevent_get_input(bev);
+  evbuffer* out = bufferevent_get_output(bev);
+  BOOST_TEST(in != nullptr);
+  BOOST_TEST(out != nullptr);
+  BOOST_TEST(in != out);
+  BOOST_TEST(evbuffer_get_length(in) == 0u);
+  BOOST_TEST(evbuffer_get_length(out) == 0u);
+  BOOST_TEST(bufferevent_socket_get_dns_error(bev) == 0);
+  // Nothing to do: the loop has no events.
+  BOOST_TEST(event_base_dispatch(base) == 1);
+  bufferevent_free(bev);
+}
+
+BOOST_AUTO_TEST_CASE(getfd_and_get_base_of_a_bufferevent_on_a_socket) {
+  socket_pair s;
+  struct bufferevent* bev = bufferevent_socket_new(base, s.a.get(), 0);
+  BOOST_REQUIRE(bev != nullptr);
+  BOOST_TEST(bufferevent_getfd(bev) == s.a.get());
+  BOOST_TEST(bufferevent_get_base(bev) == base);
+  bufferevent_free(bev);
+}
+
+BOOST_AUTO_TEST_CASE(getcb_returns_what_setcb_set) {
+  socket_pair s;
+  struct bufferevent* bev = bufferevent_socket_new(base, s.a.get(), 0);
+  seen_t seen;
+  bufferevent_setcb(bev, on_read_count, on_write_count, on_event, &seen);
+  bufferevent_data_cb r = nullptr, w = nullptr;
+  bufferevent_event_cb e = nullptr;
+  void* arg = nullptr;
+  bufferevent_getcb(bev, &r, &w, &e, &arg);
+  BOOST_TEST(r == &on_read_count);
+  BOOST_TEST(w == &on_write_count);
+  BOOST_TEST(e == &on_event);
+  BOOST_TEST(arg == static_cast<void*>(&seen));
+  bufferevent_setcb(bev, nullptr, nullptr, nullptr, nullptr);
+  bufferevent_getcb(bev, &r, &w, &e, &arg);
+  BOOST_TEST(r == nullptr);
+  BOOST_TEST(w == nullptr);
+  BOOST_TEST(e == nullptr);
+  BOOST_TEST(arg == nullptr);
+  bufferevent_free(bev);
+}
+
+BOOST_AUTO_TEST_CASE(close_on_free_closes_the_socket_and_its_absence_leaves_it_open) {
+  socket_pair s1, s2;
+  const int fd1 = s1.a.release();
+  struct bufferevent* closing = bufferevent_socket_new(base, fd1, BEV_OPT_CLOSE_ON_FREE);
+  struct bufferevent* keeping = bufferevent_socket_new(base, s2.a.get(), 0);
+  bufferevent_free(closing);
+  bufferevent_free(keeping);
+  // libevent closes from the loop (its finalizers run there): let it run.
+  BOOST_TEST(event_base_dispatch(base) == 1);
+  BOOST_TEST(peer_sees_eof(s1.b.get()));
+  BOOST_TEST(nettest::fd_is_open(s2.a.get()));
+}
+
+// ---- connect --------------------------------------------------------------------
+
+BOOST_AUTO_TEST_CASE(socket_connect_with_fd_minus_one_reports_connected) {
+  tcp_listener lst;
+  struct bufferevent* bev = bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE);
+  seen_t seen;
+  seen.base = base;
+  seen.exit_on_event = true;
+  bufferevent_setcb(bev, nullptr, nullptr, on_event, &seen);
+  BOOST_REQUIRE(bufferevent_socket_connect(bev, lst.addr.sa(), lst.addr.ilen()) == 0);
+  BOOST_TEST(bufferevent_getfd(bev) >= 0);  // it made a socket
+  event_base_dispatch(base);
+  BOOST_TEST(seen.events == 1);
+  BOOST_TEST(what_at(seen, 0) == BEV_EVENT_CONNECTED);
+  Fd peer = lst.accept_one();
+  BOOST_REQUIRE(peer.valid());
+  // The bufferevent's socket is the one the listener accepted.
+  const nettest::Addr mine = nettest::local_address(bufferevent_getfd(bev));
+  sockaddr_storage theirs{};
+  socklen_t len = sizeof theirs;
+  BOOST_REQUIRE(::getpeername(peer.get(), reinterpret_cast<sockaddr*>(&theirs), &len) == 0);
+  BOOST_TEST(nettest::same_endpoint(reinterpret_cast<sockaddr*>(&theirs), len, mine));
+  bufferevent_free(bev);
+}
+
+BOOST_AUTO_TEST_CASE(socket_connect_over_ipv6_loopback_reports_connected) {
+  if (!nettest::ipv6_loopback_works()) {
+    BOOST_TEST_MESSAGE("no IPv6 loopback here: skipped");
+    return;
+  }
+  tcp_listener lst(true);
+  struct bufferevent* bev = bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE);
+  seen_t seen;
+  seen.base = base;
+  seen.exit_on_event = true;
+  bufferevent_setcb(bev, nullptr, nullptr, on_event, &seen);
+  BOOST_REQUIRE(bufferevent_socket_connect(bev, lst.addr.sa(), lst.addr.ilen()) == 0);
+  event_base_dispatch(base);
+  BOOST_TEST(seen.events == 1);
+  BOOST_TEST(what_at(seen, 0) == BEV_EVENT_CONNECTED);
+  BOOST_TEST(nettest::local_address(bufferevent_getfd(bev)).family() == AF_INET6);
+  bufferevent_free(bev);
+}
+
+BOOST_AUTO_TEST_CASE(data_written_before_the_connect_completes_is_sent_after_it) {
+  tcp_listener lst;
+  struct bufferevent* bev = bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE);
+  seen_t seen;
+  bufferevent_setcb(bev, nullptr, on_write_count, on_event, &seen);
+  BOOST_REQUIRE(bufferevent_socket_connect(bev, lst.addr.sa(), lst.addr.ilen()) == 0);
+  BOOST_REQUIRE(bufferevent_write(bev, "early bird", 10) == 0);
+  BOOST_TEST(pump(base, [&] { return seen.writes > 0; }));
+  BOOST_TEST(seen.events >= 1);
+  BOOST_TEST(what_at(seen, 0) == BEV_EVENT_CONNECTED);  // connected first, then written
+  Fd peer = lst.accept_one();
+  BOOST_REQUIRE(peer.valid());
+  BOOST_TEST(recv_exactly(peer.get(), 10) == "early bird");
+  bufferevent_free(bev);
+}
+
+BOOST_AUTO_TEST_CASE(socket_connect_to_a_closed_port_reports_an_error) {
+  // A bound socket that does not listen holds the port: connecting is refused.
+  Fd holder = nettest::bound_socket(nettest::ipv4_loopback(0));
+  BOOST_REQUIRE(holder.valid());
+  const nettest::Addr to = nettest::local_address(holder.get());
+  struct bufferevent* bev = bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE);
+  seen_t seen;
+  seen.base = base;
+  seen.exit_on_event = true;
+  bufferevent_setcb(bev, nullptr, on_write_count, on_event, &seen);
+  BOOST_REQUIRE(bufferevent_socket_connect(bev, to.sa(), to.ilen()) == 0);
+  event_base_dispatch(base);
+  BOOST_TEST(seen.events == 1);
+  BOOST_TEST(what_at(seen, 0) == BEV_EVENT_ERROR);
+  BOOST_TEST(seen.event_errno == ECONNREFUSED);
+  BOOST_TEST(seen.writes == 0);
+  bufferevent_free(bev);
+}
+
+BOOST_AUTO_TEST_CASE(socket_connect_on_a_bufferevent_given_an_unconnected_socket) {
+  tcp_listener lst;
+  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+  BOOST_REQUIRE(fd >= 0);
+  struct bufferevent* bev = bufferevent_socket_new(base, fd, BEV_OPT_CLOSE_ON_FREE);
+  seen_t seen;
+  seen.base = base;
+  seen.exit_on_event = true;
+  bufferevent_setcb(bev, nullptr, nullptr, on_event, &seen);
+  BOOST_REQUIRE(bufferevent_socket_connect(bev, lst.addr.sa(), lst.addr.ilen()) == 0);
+  BOOST_TEST(bufferevent_getfd(bev) == fd);  // its own socket, not a new one
+  event_base_dispatch(base);
+  BOOST_TEST(seen.events == 1);
+  BOOST_TEST(what_at(seen, 0) == BEV_EVENT_CONNECTED);
+  bufferevent_free(bev);
+}
+
+// ---- writing and reading -----------------------------------------------------------
+
+BOOST_AUTO_TEST_CASE(write_sends_the_bytes_and_writecb_runs_once_output_is_empty) {
+  socket_pair s;
+  struct bufferevent* bev = bufferevent_socket_new(base, s.a.get(), 0);
+  seen_t seen;
+  bufferevent_setcb(bev, nullptr, on_write_count, on_event, &seen);
+  BOOST_REQUIRE(bufferevent_write(bev, "hello", 5) == 0);
+  BOOST_REQUIRE(bufferevent_write(bev, " world", 6) == 0);
+  BOOST_TEST(evbuffer_get_length(bufferevent_get_output(bev)) == 11u);
+  // Written out, the write side has nothing left to wait for: the loop ends.
+  BOOST_TEST(event_base_dispatch(base) == 1);
+  BOOST_TEST(seen.writes == 1);
+  BOOST_TEST(seen.output_at_write == 0u);
+  BOOST_TEST(recv_exactly(s.b.get(), 11) == "hello world");
+  BOOST_TEST(seen.events == 0);
+  bufferevent_free(bev);
+}
+
+BOOST_AUTO_TEST_CASE(write_buffer_moves_the_whole_evbuffer_out) {
+  socket_pair s;
+  struct bufferevent* bev = bufferevent_socket_new(base, s.a.get(), 0);
+  evbuffer* src = evbuffer_new();
+  const std::string data = pattern(100000);
+  BOOST_REQUIRE(evbuffer_add(src, data.data(), data.size()) == 0);
+  BOOST_REQUIRE(bufferevent_write_buffer(bev, src) == 0);
+  BOOST_TEST(evbuffer_get_length(src) == 0u);  // moved, not copied
+  BOOST_TEST(evbuffer_get_length(bufferevent_get_output(bev)) == data.size());
+  std::string got;
+  BOOST_TEST(pump(base, [&] {
+    char buf[65536];
+    ssize_t r;
+    while ((r = ::recv(s.b.get(), buf, sizeof buf, MSG_DONTWAIT)) > 0)
+      got.append(buf, static_cast<size_t>(r));
+    return got.size() >= data.size();
+  }));
+  BOOST_TEST((got == data));
+  evbuffer_free(src);
+  bufferevent_free(bev);
+}
+
+BOOST_AUTO_TEST_CASE(read_takes_the_bytes_that_arrived) {
+  socket_pair s;
+  struct bufferevent* bev = bufferevent_socket_new(base, s.a.get(), 0);
+  seen_t seen;
+  bufferevent_setcb(bev, on_read_take, nullptr, on_event, &seen);
+  send_str(s.b.get(), "world");
+  BOOST_REQUIRE(bufferevent_enable(bev, EV_READ) == 0);
+  BOOST_TEST(pump(base, [&] { return seen.data.size() >= 5; }));
+  BOOST_TEST(seen.data == "world");
+  BOOST_TEST(evbuffer_get_length(bufferevent_get_input(bev)) == 0u);
+  bufferevent_free(bev);
+}
+
+BOOST_AUTO_TEST_CASE(read_with_a_small_buffer_leaves_the_rest_in_the_input) {
+  socket_pair s;
+  struct bufferevent* bev = bufferevent_socket_new(base, s.a.get(), 0);
+  seen_t seen;
+  bufferevent_setcb(bev, on_read_count, nullptr, on_event, &seen);
+  send_str(s.b.get(), "abcdef");
+  BOOST_REQUIRE(bufferevent_enable(bev, EV_READ) == 0);
+  evbuffer* in = bufferevent_get_input(bev);
+  BOOST_TEST(pump(base, [&] { return evbuffer_get_length(in) >= 6; }));
+  char buf[2];
+  BOOST_TEST(bufferevent_read(bev, buf, sizeof buf) == 2u);
+  BOOST_TEST(std::string(buf, 2) == "ab");
+  BOOST_TEST(evbuffer_get_length(in) == 4u);
+  char rest[16];
+  BOOST_TEST(bufferevent_read(bev, rest, sizeof rest) == 4u);
+  BOOST_TEST(std::string(rest, 4) == "cdef");
+  BOOST_TEST(bufferevent_read(bev, rest, sizeof rest) == 0u);
+  bufferevent_free(bev);
+}
+
+// A template, so that the call is compiled only where the function exists.
+template <class Bev>
+void check_read_buffer(event_base* base) {
+  if constexpr (!probe::has_read_buffer) {
+    BOOST_ERROR("bufferevent_read_buffer() is not declared by <event2/bufferevent.h> "
+                "(libevent 2.1.12 has it; issue 3 lists it)");
+  } else {
+    socket_pair s;
+    Bev* bev = bufferevent_socket_new(base, s.a.get(), 0);
+    seen_t seen;
+    bufferevent_setcb(bev, on_read_count, nullptr, on_event, &seen);
+    send_str(s.b.get(), "moved along");
+    BOOST_REQUIRE(bufferevent_enable(bev, EV_READ) == 0);
+    evbuffer* in = bufferevent_get_input(bev);
+    BOOST_TEST(pump(base, [&] { return evbuffer_get_length(in) >= 11; }));
+    evbuffer* dst = evbuffer_new();
+    evbuffer_add(dst, ">", 1);
+    BOOST_TEST(probe::read_buffer(bev, dst) == 0);
+    BOOST_TEST(evbuffer_get_length(in) == 0u);
+    BOOST_TEST(evbuffer_get_length(dst) == 12u);
+    char out[12] = {};
+    evbuffer_remove(dst, out, sizeof out);
+    BOOST_TEST(std::string(out, 12) == ">moved along");
+    evbuffer_free(dst);
+    bufferevent_free(bev);
+  }
+}
+
+BOOST_AUTO_TEST_CASE(read_buffer_moves_the_whole_input_into_an_evbuffer) {
+  check_read_buffer<struct bufferevent>(base);
+}
+
+// ---- enable / disable -----------------------------------------------------------------
+
+BOOST_AUTO_TEST_CASE(enable_disable_and_get_enabled) {
+  socket_pair s;
+  struct bufferevent* bev = bufferevent_socket_new(base, s.a.get(), 0);
+  BOOST_TEST(bufferevent_get_enabled(bev) == EV_WRITE);
+  BOOST_TEST(bufferevent_enable(bev, EV_READ) == 0);
+  BOOST_TEST(bufferevent_get_enabled(bev) == (EV_READ | EV_WRITE));
+  BOOST_TEST(bufferevent_disable(bev, EV_WRITE) == 0);
+  BOOST_TEST(bufferevent_get_enabled(bev) == EV_READ);
+  BOOST_TEST(bufferevent_disable(bev, EV_READ) == 0);
+  BOOST_TEST(bufferevent_get_enabled(bev) == 0);
+  BOOST_TEST(bufferevent_enable(bev, EV_READ | EV_WRITE) == 0);
+  BOOST_TEST(bufferevent_get_enabled(bev) == (EV_READ | EV_WRITE));
+  bufferevent_free(bev);
+}
+
+BOOST_AUTO_TEST_CASE(reading_disabled_leaves_the_data_in_the_socket) {
+  socket_pair s;
+  struct bufferevent* bev = bufferevent_socket_new(base, s.a.get(), 0);
+  seen_t seen;
+  bufferevent_setcb(bev, on_read_take, nullptr, on_event, &seen);
+  send_str(s.b.get(), "waiting");
+  // Reading is off by default: nothing is pending, nothing is read.
+  BOOST_TEST(event_base_dispatch(base) == 1);
+  BOOST_TEST(seen.reads == 0);
+  BOOST_TEST(evbuffer_get_length(bufferevent_get_input(bev)) == 0u);
+  BOOST_TEST(unread_bytes(s.a.get()) == 7u);
+  BOOST_REQUIRE(bufferevent_enable(bev, EV_READ) == 0);
+  BOOST_TEST(pump(base, [&] { return seen.data.size() >= 7; }));
+  BOOST_TEST(seen.data == "waiting");
+  // Disabled again from outside: later data stays in the socket.
+  BOOST_REQUIRE(bufferevent_disable(bev, EV_READ) == 0);
+  send_str(s.b.get(), "more");
+  BOOST_TEST(event_base_dispatch(base) == 1);
+  BOOST_TEST(seen.data == "waiting");
+  BOOST_TEST(unread_bytes(s.a.get()) == 4u);
+  bufferevent_free(bev);
+}
+
+BOOST_AUTO_TEST_CASE(writing_disabled_keeps_the_output_until_enabled) {
+  socket_pair s;
+  struct bufferevent* bev = bufferevent_socket_new(base, s.a.get(), 0);
+  seen_t seen;
+  bufferevent_setcb(bev, nullptr, on_write_count, on_event, &seen);
+  BOOST_REQUIRE(bufferevent_disable(bev, EV_WRITE) == 0);
+  BOOST_REQUIRE(bufferevent_write(bev, "held", 4) == 0);
+  BOOST_TEST(event_base_dispatch(base) == 1);
+  BOOST_TEST(evbuffer_get_length(bufferevent_get_output(bev)) == 4u);
+  BOOST_TEST(unread_bytes(s.b.get()) == 0u);
+  BOOST_REQUIRE(bufferevent_enable(bev, EV_WRITE) == 0);
+  BOOST_TEST(event_base_dispatch(base) == 1);
+  BOOST_TEST(seen.writes == 1);
+  BOOST_TEST(recv_exactly(s.b.get(), 4) == "held");
+  bufferevent_free(bev);
+}
+
+// ---- watermarks ------------------------------------------------------------------------
+
+BOOST_AUTO_TEST_CASE(getwatermark_returns_what_setwatermark_set) {
+  socket_pair s;
+  struct bufferevent* bev = bufferevent_socket_new(base, s.a.get(), 0);
+  bufferevent_setwatermark(bev, EV_READ, 10, 100);
+  bufferevent_setwatermark(bev, EV_WRITE, 20, 0);
+  size_t lo = 1, hi = 1;
+  BOOST_TEST(bufferevent_getwatermark(bev, EV_READ, &lo, &hi) == 0);
+  BOOST_TEST(lo == 10u);
+  BOOST_TEST(hi == 100u);
+  BOOST_TEST(bufferevent_getwatermark(bev, EV_WRITE, &lo, &hi) == 0);
+  BOOST_TEST(lo == 20u);
+  BOOST_TEST(hi == 0u);
+  bufferevent_setwatermark(bev, EV_READ | EV_WRITE, 0, 0);
+  BOOST_TEST(bufferevent_getwatermark(bev, EV_READ, &lo, &hi) == 0);
+  BOOST_TEST(lo == 0u);
+  BOOST_TEST(hi == 0u);
+  // Both sides at once is not a question getwatermark answers.
+  BOOST_TEST(bufferevent_getwatermark(bev, EV_READ | EV_WRITE, &lo, &hi) == -1);
+  bufferevent_free(bev);
+}
+
+BOOST_AUTO_TEST_CASE(read_low_watermark_delays_readcb_until_enough_bytes_are_in) {
+  socket_pair s;
+  struct bufferevent* bev = bufferevent_socket_new(base, s.a.get(), 0);
+  seen_t seen;
+  bufferevent_setcb(bev, on_read_count, nullptr, on_event, &seen);
+  bufferevent_setwatermark(bev, EV_READ, 10, 0);
+  BOOST_REQUIRE(bufferevent_enable(bev, EV_READ) == 0);
+  evbuffer* in = bufferevent_get_input(bev);
+  send_str(s.b.get(), "1234");
+  BOOST_TEST(pump(base, [&] { return evbuffer_get_length(in) >= 4; }));
+  BOOST_TEST(seen.reads == 0);  // 4 < 10: read, but no callback
+  send_str(s.b.get(), "567");
+  BOOST_TEST(pump(base, [&] { return evbuffer_get_length(in) >= 7; }));
+  BOOST_TEST(seen.reads == 0);
+  send_str(s.b.get(), "890");
+  BOOST_TEST(pump(base, [&] { return seen.reads > 0; }));
+  BOOST_TEST(seen.reads == 1);
+  BOOST_TEST(seen.input_at_read == 10u);
+  bufferevent_free(bev);
+}
+
+BOOST_AUTO_TEST_CASE(read_high_watermark_pauses_reading_until_the_input_drains) {
+  socket_pair s;
+  struct bufferevent* bev = bufferevent_socket_new(base, s.a.get(), 0);
+  struct ctx_t {
+    event_base* base;
+    int fd;
+    size_t high = 100;
+    size_t input_when_full = 0;
+    size_t unread_when_full = 0;
+    bool full = false;
+  } ctx{base, s.a.get()};
+  // A reader that consumes nothing: once the input is at the mark it notes
+  // what is where and leaves the loop.
+  bufferevent_setcb(
+      bev,
+      [](struct bufferevent* b, void* arg) {
+        auto* c = static_cast<ctx_t*>(arg);
+        const size_t len = evbuffer_get_length(bufferevent_get_input(b));
+        if (len >= c->high && !c->full) {
+          c->full = true;
+          c->input_when_full = len;
+          c->unread_when_full = unread_bytes(c->fd);
+          event_base_loopbreak(c->base);
+        }
+      },
+      nullptr, nullptr, &ctx);
+  bufferevent_setwatermark(bev, EV_READ, 0, ctx.high);
+  const std::string data = pattern(1000);
+  send_all(s.b.get(), data.data(), data.size());
+  BOOST_REQUIRE(bufferevent_enable(bev, EV_READ) == 0);
+  event_base_dispatch(base);
+  BOOST_TEST(ctx.full);
+  BOOST_TEST(ctx.input_when_full == 100u);   // read up to the mark, not beyond
+  BOOST_TEST(ctx.unread_when_full == 900u);  // the rest waits in the socket
+  BOOST_TEST((bufferevent_get_enabled(bev) & EV_READ) != 0);  // paused, not disabled
+  // Draining the input below the mark resumes reading, again up to the mark.
+  evbuffer* in = bufferevent_get_input(bev);
+  BOOST_REQUIRE(evbuffer_drain(in, 60) == 0);
+  ctx.full = false;
+  ctx.input_when_full = 0;
+  ctx.unread_when_full = 0;
+  event_base_dispatch(base);
+  BOOST_TEST(ctx.full);  // reading resumed and filled up to the mark again
+  BOOST_TEST(ctx.input_when_full == 100u);
+  BOOST_TEST(ctx.unread_when_full == 840u);
+  bufferevent_free(bev);
+}
+
+BOOST_AUTO_TEST_CASE(read_high_watermark_resumes_when_another_callback_drains_the_input) {
+  // The read callback leaves the bytes; a timer consumes them later, as a
+  // program that hands the input over to other work would. Reading must go
+  // on each time the input drops below the mark, until the peer's EOF.
+  socket_pair s;
+  struct bufferevent* bev = bufferevent_socket_new(base, s.a.get(), 0);
+  struct ctx_t {
+    struct bufferevent* bev = nullptr;
+    event* consumer = nullptr;
+    std::string got{};
+    size_t max_input = 0;
+    bool eof = false;
+  } ctx;
+  ctx.bev = bev;
+  ctx.consumer = evtimer_new(base,
+                             [](evutil_socket_t, short, void* arg) {
+                               auto* c = static_cast<ctx_t*>(arg);
+                               char buf[4096];
+                               size_t n;
+                               while ((n = bufferevent_read(c->bev, buf, sizeof buf)) > 0)
+                                 c->got.append(buf, n);
+                             },
+                             &ctx);
+  bufferevent_setcb(
+      bev,
+      [](struct bufferevent* b, void* arg) {
+        auto* c = static_cast<ctx_t*>(arg);
+        c->max_input = std::max(c->max_input, evbuffer_get_length(bufferevent_get_input(b)));
+        if (!evtimer_pending(c->consumer, nullptr)) {
+          timeval zero{0, 0};
+          evtimer_add(c->consumer, &zero);
+        }
+      },
+      nullptr,
+      [](struct bufferevent* b, short what, void* arg) {
+        auto* c = static_cast<ctx_t*>(arg);
+        if (what & BEV_EVENT_EOF) {
+          c->eof = true;
+          char buf[4096];
+          size_t n;
+          while ((n = bufferevent_read(b, buf, sizeof buf)) > 0)
+            c->got.append(buf, n);
+        }
+      },
+      &ctx);
+  bufferevent_setwatermark(bev, EV_READ, 0, 100);
+  const std::string data = pattern(5000);
+  send_all(s.b.get(), data.data(), data.size());
+  ::shutdown(s.b.get(), SHUT_WR);
+  BOOST_REQUIRE(bufferevent_enable(bev, EV_READ) == 0);
+  event_base_dispatch(base);
+  BOOST_TEST(ctx.eof);
+  BOOST_TEST(ctx.got.size() == data.size());
+  BOOST_TEST((ctx.got == data));
+  BOOST_TEST(ctx.max_input <= 100u);
+  event_free(ctx.consumer);
+  bufferevent_free(bev);
+}
+
+// libevent 2.1.12 (bufferevent_inbuf_wm_check): after the read callback, if
+// reading is enabled and the input is still at or above the high watermark,
+// the read callback is scheduled again, so a reader that could not consume
+// anything is called back instead of stalling with reading paused.
+BOOST_AUTO_TEST_CASE(readcb_runs_again_while_the_input_stays_at_the_high_watermark) {
+  socket_pair s;
+  struct bufferevent* bev = bufferevent_socket_new(base, s.a.get(), 0);
+  struct ctx_t {
+    int calls = 0;
+    size_t len_at_third = 0;
+  } ctx;
+  bufferevent_setcb(
+      bev,
+      [](struct bufferevent* b, void* arg) {
+        auto* c = static_cast<ctx_t*>(arg);
+        if (++c->calls == 3) {
+          c->len_at_third = evbuffer_get_length(bufferevent_get_input(b));
+          bufferevent_disable(b, EV_READ);  // ends the test
+        }
+      },
+      nullptr, nullptr, &ctx);
+  bufferevent_setwatermark(bev, EV_READ, 0, 100);
+  const std::string data = pattern(1000);
+  send_all(s.b.get(), data.data(), data.size());
+  BOOST_REQUIRE(bufferevent_enable(bev, EV_READ) == 0);
+  BOOST_TEST(event_base_dispatch(base) == 1);
+  BOOST_TEST(ctx.calls == 3);
+  BOOST_TEST(ctx.len_at_third == 100u);
+  BOOST_TEST(unread_bytes(s.a.get()) == 900u);
+  bufferevent_free(bev);
+}
+
+BOOST_AUTO_TEST_CASE(read_high_watermark_bounds_the_input_with_a_slow_reader) {
+  socket_pair s;
+  struct bufferevent* bev = bufferevent_socket_new(base, s.a.get(), 0);
+  struct ctx_t {
+    size_t high = 256;
+    size_t max_input = 0;
+    std::string got;
+    int reads = 0;
+    bool eof = false;
+    bool data_after_eof = false;
+  } ctx;
+  bufferevent_setcb(
+      bev,
+      [](struct bufferevent* b, void* arg) {
+        auto* c = static_cast<ctx_t*>(arg);
+        ++c->reads;
+        if (c->eof)
+          c->data_after_eof = true;
+        evbuffer* in = bufferevent_get_input(b);
+        c->max_input = std::max(c->max_input, evbuffer_get_length(in));
+        char buf[37];  // a slow reader: a little at a time
+        const size_t n = bufferevent_read(b, buf, sizeof buf);
+        c->got.append(buf, n);
+      },
+      nullptr,
+      [](struct bufferevent* b, short what, void* arg) {
+        auto* c = static_cast<ctx_t*>(arg);
+        if (what & BEV_EVENT_EOF) {
+          c->eof = true;
+          evbuffer* in = bufferevent_get_input(b);
+          c->max_input = std::max(c->max_input, evbuffer_get_length(in));
+          char buf[4096];
+          size_t n;
+          while ((n = bufferevent_read(b, buf, sizeof buf)) > 0)
+            c->got.append(buf, n);
+        }
+      },
+      &ctx);
+  bufferevent_setwatermark(bev, EV_READ, 0, ctx.high);
+  const std::string data = pattern(50000);
+  send_all(s.b.get(), data.data(), data.size());
+  ::shutdown(s.b.get(), SHUT_WR);
+  BOOST_REQUIRE(bufferevent_enable(bev, EV_READ) == 0);
+  BOOST_TEST(event_base_dispatch(base) == 1);
+  BOOST_TEST(ctx.eof);
+  BOOST_TEST(!ctx.data_after_eof);
+  BOOST_TEST(ctx.max_input <= ctx.high);
+  BOOST_TEST(ctx.max_input > 0u);
+  BOOST_TEST(ctx.got.size() == data.size());
+  BOOST_TEST((ctx.got == data));
+  bufferevent_free(bev);
+}
+
+BOOST_AUTO_TEST_CASE(write_low_watermark_drives_the_write_callback) {
+  socket_pair s;
+  // Small socket buffers, so that the output backs up in the evbuffer.
+  int small = 8192;
+  ::setsockopt(s.a.get(), SOL_SOCKET, SO_SNDBUF, &small, sizeof small);
+  ::setsockopt(s.b.get(), SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
+  struct bufferevent* bev = bufferevent_socket_new(base, s.a.get(), 0);
+  struct ctx_t {
+    event_base* base;
+    const std::string* data;
+    size_t low = 4096;
+    size_t chunk = 32768;
+    size_t queued = 0;
+    size_t received = 0;
+    int writecbs = 0;
+    size_t max_output_at_writecb = 0;
+    std::string got{};
+    static void refill(struct bufferevent* b, ctx_t* c) {
+      const size_t n = std::min(c->chunk, c->data->size() - c->queued);
+      if (n) {
+        bufferevent_write(b, c->data->data() + c->queued, n);
+        c->queued += n;
+      }
+    }
+  } ctx{base, nullptr};
+  const std::string data = pattern(1 << 20);
+  ctx.data = &data;
+  bufferevent_setcb(
+      bev, nullptr,
+      [](struct bufferevent* b, void* arg) {
+        auto* c = static_cast<ctx_t*>(arg);
+        ++c->writecbs;
+        c->max_output_at_writecb =
+            std::max(c->max_output_at_writecb, evbuffer_get_length(bufferevent_get_output(b)));
+        ctx_t::refill(b, c);
+      },
+      nullptr, &ctx);
+  bufferevent_setwatermark(bev, EV_WRITE, ctx.low, 0);
+  // The peer reads as the loop goes.
+  event* reader = event_new(base, s.b.get(), EV_READ | EV_PERSIST,
+                            [](evutil_socket_t fd, short, void* arg) {
+                              auto* c = static_cast<ctx_t*>(arg);
+                              char buf[4096];  // slowly: one small read per round
+                              const ssize_t r = ::recv(fd, buf, sizeof buf, MSG_DONTWAIT);
+                              if (r > 0)
+                                c->got.append(buf, static_cast<size_t>(r));
+                              if (c->got.size() >= c->data->size())
+                                event_base_loopbreak(c->base);
+                            },
+                            &ctx);
+  BOOST_REQUIRE(event_add(reader, nullptr) == 0);
+  ctx_t::refill(bev, &ctx);
+  event_base_dispatch(base);
+  BOOST_TEST(ctx.got.size() == data.size());
+  BOOST_TEST((ctx.got == data));
+  BOOST_TEST(ctx.max_output_at_writecb <= ctx.low);
+  BOOST_TEST(ctx.writecbs >= static_cast<int>(data.size() / ctx.chunk));
+  event_free(reader);
+  bufferevent_free(bev);
+}
+
+// ---- timeouts ---------------------------------------------------------------------------
+
+BOOST_AUTO_TEST_CASE(read_timeout_reports_timeout_reading_and_disables_reading) {
+  socket_pair s;
+  struct bufferevent* bev = bufferevent_socket_new(base, s.a.get(), 0);
+  seen_t seen;
+  bufferevent_setcb(bev, on_read_take, nullptr, on_event, &seen);
+  timeval rd = ms_tv(50);
+  BOOST_REQUIRE(bufferevent_set_timeouts(bev, &rd, nullptr) == 0);
+  stopwatch sw;
+  BOOST_REQUIRE(bufferevent_enable(bev, EV_READ) == 0);
+  // After the timeout nothing is pending: the loop ends by itself.
+  BOOST_TEST(event_base_dispatch(base) == 1);
+  BOOST_TEST(sw.elapsed_us() >= 50000);
+  BOOST_TEST(seen.events == 1);
+  BOOST_TEST(what_at(seen, 0) == (BEV_EVENT_TIMEOUT | BEV_EVENT_READING));
+  BOOST_TEST((bufferevent_get_enabled(bev) & EV_READ) == 0);
+  BOOST_TEST((bufferevent_get_enabled(bev) & EV_WRITE) != 0);
+  // Data arriving now is not read.
+  send_str(s.b.get(), "late");
+  BOOST_TEST(event_base_dispatch(base) == 1);
+  BOOST_TEST(seen.reads == 0);
+  BOOST_TEST(unread_bytes(s.a.get()) == 4u);
+  bufferevent_free(bev);
+}
+
+BOOST_AUTO_TEST_CASE(read_timeout_applies_again_after_reading_is_re_enabled) {
+  socket_pair s;
+  struct bufferevent* bev = bufferevent_socket_new(base, s.a.get(), 0);
+  seen_t seen;
+  bufferevent_setcb(bev, on_read_take, nullptr, on_event, &seen);
+  timeval rd = ms_tv(20);
+  BOOST_REQUIRE(bufferevent_set_timeouts(bev, &rd, nullptr) == 0);
+  BOOST_REQUIRE(bufferevent_enable(bev, EV_READ) == 0);
+  BOOST_TEST(event_base_dispatch(base) == 1);
+  BOOST_TEST(seen.events == 1);
+  BOOST_REQUIRE(bufferevent_enable(bev, EV_READ) == 0);
+  BOOST_TEST(event_base_dispatch(base) == 1);
+  BOOST_TEST(seen.events == 2);
+  BOOST_TEST(what_at(seen, 1) == (BEV_EVENT_TIMEOUT | BEV_EVENT_READING));
+  bufferevent_free(bev);
+}
+
+BOOST_AUTO_TEST_CASE(read_timeout_does_not_fire_when_data_is_there) {
+  socket_pair s;
+  struct bufferevent* bev = bufferevent_socket_new(base, s.a.get(), 0);
+  seen_t seen;
+  seen.base = base;
+  bufferevent_setcb(
+      bev,
+      [](struct bufferevent* b, void* arg) {
+        on_read_take(b, arg);
+        bufferevent_disable(b, EV_READ);  // done: no timeout may follow
+      },
+      nullptr, on_event, &seen);
+  timeval rd = ms_tv(3600 * 1000);
+  BOOST_REQUIRE(bufferevent_set_timeouts(bev, &rd, nullptr) == 0);
+  send_str(s.b.get(), "prompt");
+  BOOST_REQUIRE(bufferevent_enable(bev, EV_READ) == 0);
+  BOOST_TEST(event_base_dispatch(base) == 1);  // would wait an hour if the timer stayed
+  BOOST_TEST(seen.data == "prompt");
+  BOOST_TEST(seen.events == 0);
+  bufferevent_free(bev);
+}
+
+BOOST_AUTO_TEST_CASE(write_timeout_reports_timeout_writing_and_disables_writing) {
+  socket_pair s;
+  int small = 4096;
+  ::setsockopt(s.a.get(), SOL_SOCKET, SO_SNDBUF, &small, sizeof small);
+  ::setsockopt(s.b.get(), SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
+  struct bufferevent* bev = bufferevent_socket_new(base, s.a.get(), 0);
+  seen_t seen;
+  bufferevent_setcb(bev, nullptr, on_write_count, on_event, &seen);
+  timeval wr = ms_tv(50);
+  BOOST_REQUIRE(bufferevent_set_timeouts(bev, nullptr, &wr) == 0);
+  const std::string data = pattern(1 << 20);  // far more than the socket holds
+  stopwatch sw;
+  BOOST_REQUIRE(bufferevent_write(bev, data.data(), data.size()) == 0);
+  BOOST_TEST(event_base_dispatch(base) == 1);  // the peer never reads
+  BOOST_TEST(sw.elapsed_us() >= 50000);
+  BOOST_TEST(seen.events == 1);
+  BOOST_TEST(what_at(seen, 0) == (BEV_EVENT_TIMEOUT | BEV_EVENT_WRITING));
+  BOOST_TEST((bufferevent_get_enabled(bev) & EV_WRITE) == 0);
+  BOOST_TEST(evbuffer_get_length(bufferevent_get_output(bev)) > 0u);
+  BOOST_TEST(seen.writes == 0);
+  bufferevent_free(bev);
+}
+
+// ---- setfd, flush, locking --------------------------------------------------------------
+
+BOOST_AUTO_TEST_CASE(setfd_gives_a_socket_to_a_bufferevent_made_with_minus_one) {
+  socket_pair s;
+  struct bufferevent* bev = bufferevent_socket_new(base, -1, 0);
+  seen_t seen;
+  bufferevent_setcb(bev, on_read_take, nullptr, on_event, &seen);
+  BOOST_REQUIRE(bufferevent_setfd(bev, s.a.get()) == 0);
+  BOOST_TEST(bufferevent_getfd(bev) == s.a.get());
+  BOOST_REQUIRE(bufferevent_enable(bev, EV_READ) == 0);
+  send_str(s.b.get(), "via setfd");
+  BOOST_TEST(pump(base, [&] { return seen.data.size() >= 9; }));
+  BOOST_TEST(seen.data == "via setfd");
+  BOOST_REQUIRE(bufferevent_write(bev, "back", 4) == 0);
+  evbuffer* out = bufferevent_get_output(bev);
+  BOOST_TEST(pump(base, [&] { return evbuffer_get_length(out) == 0; }));
+  BOOST_TEST(recv_exactly(s.b.get(), 4) == "back");
+  bufferevent_free(bev);
+}
+
+BOOST_AUTO_TEST_CASE(setfd_switches_sockets_without_closing_the_old_one) {
+  socket_pair s1, s2;
+  struct bufferevent* bev = bufferevent_socket_new(base, s1.a.get(), BEV_OPT_CLOSE_ON_FREE);
+  seen_t seen;
+  bufferevent_setcb(bev, on_read_take, nullptr, on_event, &seen);
+  BOOST_REQUIRE(bufferevent_enable(bev, EV_READ) == 0);
+  BOOST_REQUIRE(bufferevent_setfd(bev, s2.a.release()) == 0);
+  BOOST_TEST(nettest::fd_is_open(s1.a.get()));
+  send_str(s1.b.get(), "old");
+  send_str(s2.b.get(), "new");
+  BOOST_TEST(pump(base, [&] { return seen.data.size() >= 3; }));
+  BOOST_TEST(seen.data == "new");
+  BOOST_TEST(unread_bytes(s1.a.get()) == 3u);
+  bufferevent_free(bev);  // closes the new socket (CLOSE_ON_FREE), not the old one
+  BOOST_TEST(event_base_dispatch(base) == 1);  // libevent closes from the loop
+  BOOST_TEST(nettest::fd_is_open(s1.a.get()));
+  BOOST_TEST(peer_sees_eof(s2.b.get()));
+}
+
+BOOST_AUTO_TEST_CASE(flush_returns_0_for_a_socket_bufferevent) {
+  socket_pair s;
+  struct bufferevent* bev = bufferevent_socket_new(base, s.a.get(), 0);
+  BOOST_REQUIRE(bufferevent_write(bev, "x", 1) == 0);
+  BOOST_TEST(bufferevent_flush(bev, EV_WRITE, BEV_NORMAL) == 0);
+  BOOST_TEST(bufferevent_flush(bev, EV_WRITE, BEV_FLUSH) == 0);
+  BOOST_TEST(bufferevent_flush(bev, EV_READ | EV_WRITE, BEV_FINISHED) == 0);
+  bufferevent_free(bev);
+}
+
+BOOST_AUTO_TEST_CASE(lock_and_unlock_without_threadsafe_are_harmless) {
+  socket_pair s;
+  struct bufferevent* bev = bufferevent_socket_new(base, s.a.get(), 0);
+  bufferevent_lock(bev);
+  bufferevent_lock(bev);
+  BOOST_TEST(bufferevent_write(bev, "ok", 2) == 0);
+  bufferevent_unlock(bev);
+  bufferevent_unlock(bev);
+  BOOST_TEST(event_base_dispatch(base) == 1);
+  BOOST_TEST(recv_exactly(s.b.get(), 2) == "ok");
+  bufferevent_free(bev);
+}
+
+BOOST_AUTO_TEST_CASE(lock_is_recursive_and_excludes_other_threads) {
+  // Needs real locks: evthread_use_pthreads() before the base is made.
+  BOOST_REQUIRE(evthread_use_pthreads() == 0);
+  event_base* tbase = event_base_new();
+  BOOST_REQUIRE(tbase != nullptr);
+  socket_pair s;
+  struct bufferevent* bev = bufferevent_socket_new(tbase, s.a.get(), BEV_OPT_THREADSAFE);
+  BOOST_REQUIRE(bev != nullptr);
+  struct ctx_t {
+    struct bufferevent* bev;
+    std::atomic<int> stage{0};
+  } ctx{bev};
+  bufferevent_lock(bev);
+  bufferevent_lock(bev);  // recursive: no self-deadlock
+  pthread_t th;
+  BOOST_REQUIRE(pthread_create(
+                    &th, nullptr,
+                    [](void* arg) -> void* {
+                      auto* c = static_cast<ctx_t*>(arg);
+                      c->stage = 1;
+                      bufferevent_lock(c->bev);
+                      c->stage = 2;
+                      bufferevent_unlock(c->bev);
+                      return nullptr;
+                    },
+                    &ctx) == 0);
+  while (ctx.stage.load() < 1)
+    ::usleep(1000);
+  ::usleep(50000);  // give it every chance to (wrongly) get through
+  BOOST_TEST(ctx.stage.load() == 1);
+  bufferevent_unlock(bev);
+  ::usleep(20000);
+  BOOST_TEST(ctx.stage.load() == 1);  // still held once
+  bufferevent_unlock(bev);
+  pthread_join(th, nullptr);
+  BOOST_TEST(ctx.stage.load() == 2);
+  bufferevent_free(bev);
+  event_base_free(tbase);
+}
+
+BOOST_AUTO_TEST_CASE(unlock_callbacks_without_defer_callbacks_is_refused) {
+  // libevent: "UNLOCK_CALLBACKS requires DEFER_CALLBACKS".
+  socket_pair s1, s2;
+  struct bufferevent* bad = bufferevent_socket_new(base, s1.a.get(), BEV_OPT_UNLOCK_CALLBACKS);
+  BOOST_TEST(bad == nullptr);
+  if (bad)
+    bufferevent_free(bad);
+  struct bufferevent* ok = bufferevent_socket_new(
+      base, s2.a.get(), BEV_OPT_UNLOCK_CALLBACKS | BEV_OPT_DEFER_CALLBACKS);
+  BOOST_TEST(ok != nullptr);
+  if (ok)
+    bufferevent_free(ok);
+}
+
+// Whether another thread can take the bufferevent's lock while the read
+// callback runs. `got_lock` is polled for up to 1 s (a safety bound: with
+// the lock held it never comes).
+struct lock_probe {
+  struct bufferevent* bev = nullptr;
+  std::atomic<bool> got_lock{false};
+  bool got_lock_inside_callback = false;
+  pthread_t th{};
+  bool started = false;
+};
+
+void lock_probe_read(struct bufferevent* bev, void* arg) {
+  auto* p = static_cast<lock_probe*>(arg);
+  bufferevent_disable(bev, EV_READ);
+  if (p->started)
+    return;
+  p->started = true;
+  pthread_create(
+      &p->th, nullptr,
+      [](void* a) -> void* {
+        auto* q = static_cast<lock_probe*>(a);
+        bufferevent_lock(q->bev);
+        q->got_lock = true;
+        bufferevent_unlock(q->bev);
+        return nullptr;
+      },
+      p);
+  for (int i = 0; i < 1000 && !p->got_lock.load(); ++i)
+    ::usleep(1000);
+  p->got_lock_inside_callback = p->got_lock.load();
+}
+
+bool lock_free_during_readcb(event_base* base, int options) {
+  socket_pair s;
+  lock_probe p;
+  p.bev = bufferevent_socket_new(base, s.a.get(), options);
+  BOOST_REQUIRE(p.bev != nullptr);
+  bufferevent_setcb(p.bev, lock_probe_read, nullptr, nullptr, &p);
+  send_str(s.b.get(), "x");
+  BOOST_REQUIRE(bufferevent_enable(p.bev, EV_READ) == 0);
+  event_base_dispatch(base);
+  if (p.started)
+    pthread_join(p.th, nullptr);
+  BOOST_TEST(p.got_lock.load());  // at the latest once the callback returned
+  bufferevent_free(p.bev);
+  return p.got_lock_inside_callback;
+}
+
+BOOST_AUTO_TEST_CASE(unlock_callbacks_runs_deferred_callbacks_without_the_lock) {
+  BOOST_REQUIRE(evthread_use_pthreads() == 0);
+  event_base* tbase = event_base_new();
+  BOOST_TEST(lock_free_during_readcb(
+      tbase, BEV_OPT_THREADSAFE | BEV_OPT_DEFER_CALLBACKS | BEV_OPT_UNLOCK_CALLBACKS));
+  event_base_free(tbase);
+}
+
+BOOST_AUTO_TEST_CASE(threadsafe_callbacks_run_with_the_lock_held) {
+  BOOST_REQUIRE(evthread_use_pthreads() == 0);
+  event_base* tbase = event_base_new();
+  BOOST_TEST(!lock_free_during_readcb(tbase, BEV_OPT_THREADSAFE));
+  event_base_free(tbase);
+}
+
+// ---- deferred callbacks -------------------------------------------------------------------
+
+// Two bufferevents become readable in the same round. Without deferral each
+// readcb runs inside its bufferevent's own read handler, so the first one
+// runs before the other bufferevent has read anything; with
+// BEV_OPT_DEFER_CALLBACKS the callbacks are queued on the loop and run after
+// both read handlers have returned.
+struct two_bevs {
+  struct bufferevent* bev[2] = {nullptr, nullptr};
+  int reads[2] = {0, 0};
+  // Input length of the other bufferevent when each readcb first ran.
+  size_t other_input_at_first_read[2] = {0, 0};
+  int order = 0;
+  int first = -1;
+};
+
+template <int Me>
+void two_bevs_read(struct bufferevent*, void* arg) {
+  auto* t = static_cast<two_bevs*>(arg);
+  if (t->reads[Me]++ == 0) {
+    t->other_input_at_first_read[Me] = evbuffer_get_length(bufferevent_get_input(t->bev[1 - Me]));
+    if (t->first < 0)
+      t->first = Me;
+  }
+  bufferevent_disable(t->bev[Me], EV_READ);
+}
+
+void run_two_bevs(event_base* base, int options, two_bevs& t) {
+  socket_pair s0, s1;
+  t.bev[0] = bufferevent_socket_new(base, s0.a.get(), options);
+  t.bev[1] = bufferevent_socket_new(base, s1.a.get(), options);
+  bufferevent_setcb(t.bev[0], two_bevs_read<0>, nullptr, nullptr, &t);
+  bufferevent_setcb(t.bev[1], two_bevs_read<1>, nullptr, nullptr, &t);
+  send_str(s0.b.get(), "zero");
+  send_str(s1.b.get(), "one");
+  BOOST_REQUIRE(bufferevent_enable(t.bev[0], EV_READ) == 0);
+  BOOST_REQUIRE(bufferevent_enable(t.bev[1], EV_READ) == 0);
+  event_base_dispatch(base);
+  bufferevent_free(t.bev[0]);
+  bufferevent_free(t.bev[1]);
+}
+
+BOOST_AUTO_TEST_CASE(callbacks_without_deferral_run_inside_the_read_handler) {
+  two_bevs t;
+  run_two_bevs(base, 0, t);
+  BOOST_TEST(t.reads[0] == 1);
+  BOOST_TEST(t.reads[1] == 1);
+  BOOST_TEST(t.first >= 0);
+  BOOST_TEST(t.other_input_at_first_read[t.first < 0 ? 0 : t.first] == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(defer_callbacks_runs_readcb_from_the_loop_after_the_read_handlers) {
+  two_bevs t;
+  run_two_bevs(base, BEV_OPT_DEFER_CALLBACKS, t);
+  BOOST_TEST(t.reads[0] == 1);
+  BOOST_TEST(t.reads[1] == 1);
+  BOOST_TEST(t.first >= 0);
+  BOOST_TEST(t.other_input_at_first_read[t.first < 0 ? 0 : t.first] > 0u);
+}
+
+BOOST_AUTO_TEST_CASE(defer_callbacks_still_delivers_eof_after_all_the_data) {
+  socket_pair s;
+  struct bufferevent* bev = bufferevent_socket_new(base, s.a.get(), BEV_OPT_DEFER_CALLBACKS);
+  seen_t seen;
+  size_t data_at_eof = 0;
+  struct ctx_t {
+    seen_t* seen;
+    size_t* data_at_eof;
+  } ctx{&seen, &data_at_eof};
+  bufferevent_setcb(
+      bev, [](struct bufferevent* b, void* arg) { on_read_take(b, static_cast<ctx_t*>(arg)->seen); },
+      nullptr,
+      [](struct bufferevent* b, short what, void* arg) {
+        auto* c = static_cast<ctx_t*>(arg);
+        on_event(b, what, c->seen);
+        *c->data_at_eof = c->seen->data.size() + evbuffer_get_length(bufferevent_get_input(b));
+      },
+      &ctx);
+  const std::string data = pattern(200000);
+  send_all(s.b.get(), data.data(), data.size());
+  s.b.reset();
+  BOOST_REQUIRE(bufferevent_enable(bev, EV_READ) == 0);
+  BOOST_TEST(event_base_dispatch(base) == 1);
+  BOOST_TEST(seen.events == 1);
+  BOOST_TEST(what_at(seen, 0) == (BEV_EVENT_EOF | BEV_EVENT_READING));
+  BOOST_TEST(data_at_eof == data.size());
+  bufferevent_free(bev);
+}
+
+// ---- end of file, freeing from callbacks ---------------------------------------------------
+
+BOOST_AUTO_TEST_CASE(eof_after_data_delivers_all_the_data_first) {
+  socket_pair s;
+  struct bufferevent* bev = bufferevent_socket_new(base, s.a.get(), 0);
+  struct ctx_t {
+    std::string got;
+    int reads_after_eof = 0;
+    bool eof = false;
+    short what = 0;
+    size_t got_at_eof = 0;
+  } ctx;
+  bufferevent_setcb(
+      bev,
+      [](struct bufferevent* b, void* arg) {
+        auto* c = static_cast<ctx_t*>(arg);
+        if (c->eof)
+          ++c->reads_after_eof;
+        char buf[8192];
+        size_t n;
+        while ((n = bufferevent_read(b, buf, sizeof buf)) > 0)
+          c->got.append(buf, n);
+      },
+      nullptr,
+      [](struct bufferevent* b, short what, void* arg) {
+        auto* c = static_cast<ctx_t*>(arg);
+        c->eof = true;
+        c->what = what;
+        c->got_at_eof = c->got.size() + evbuffer_get_length(bufferevent_get_input(b));
+      },
+      &ctx);
+  const std::string data = pattern(300000);
+  BOOST_REQUIRE(bufferevent_enable(bev, EV_READ) == 0);
+  // The peer writes everything and closes; the socket buffer cannot hold it
+  // all, so the peer writes from a thread while the loop reads.
+  struct writer_t {
+    int fd;
+    const std::string* data;
+  } w{s.b.release(), &data};
+  pthread_t th;
+  BOOST_REQUIRE(pthread_create(
+                    &th, nullptr,
+                    [](void* arg) -> void* {
+                      auto* wr = static_cast<writer_t*>(arg);
+                      const char* p = wr->data->data();
+                      size_t n = wr->data->size();
+                      while (n > 0) {
+                        const ssize_t r = ::send(wr->fd, p, n, MSG_NOSIGNAL);
+                        if (r <= 0)
+                          break;
+                        p += r;
+                        n -= static_cast<size_t>(r);
+                      }
+                      ::close(wr->fd);
+                      return nullptr;
+                    },
+                    &w) == 0);
+  BOOST_TEST(event_base_dispatch(base) == 1);
+  pthread_join(th, nullptr);
+  BOOST_TEST(ctx.eof);
+  BOOST_TEST(ctx.what == (BEV_EVENT_EOF | BEV_EVENT_READING));
+  BOOST_TEST(ctx.got_at_eof == data.size());
+  BOOST_TEST(ctx.reads_after_eof == 0);
+  BOOST_TEST((ctx.got == data));
+  BOOST_TEST((bufferevent_get_enabled(bev) & EV_READ) == 0);  // reading stops at EOF
+  bufferevent_free(bev);
+}
+
+BOOST_AUTO_TEST_CASE(write_to_a_closed_peer_reports_a_writing_error) {
+  // SIGPIPE is ignored here (as servers do); the failure comes as an event.
+  socket_pair s;
+  struct bufferevent* bev = bufferevent_socket_new(base, s.a.get(), 0);
+  seen_t seen;
+  bufferevent_setcb(bev, nullptr, on_write_count, on_event, &seen);
+  s.b.reset();
+  BOOST_REQUIRE(bufferevent_write(bev, "into the void", 13) == 0);
+  BOOST_TEST(event_base_dispatch(base) == 1);
+  BOOST_TEST(seen.events == 1);
+  BOOST_TEST(what_at(seen, 0) == (BEV_EVENT_WRITING | BEV_EVENT_ERROR));
+  BOOST_TEST(seen.event_errno == EPIPE);
+  BOOST_TEST(seen.writes == 0);
+  BOOST_TEST((bufferevent_get_enabled(bev) & EV_WRITE) == 0);
+  bufferevent_free(bev);
+}
+
+#ifdef EVASIO_VERSION
+// Intended difference (README): evasio writes with MSG_NOSIGNAL, so a
+// program that did not ignore SIGPIPE survives and gets the error event;
+// libevent's writev would raise SIGPIPE and kill it.
+BOOST_AUTO_TEST_CASE(write_to_a_closed_peer_raises_no_sigpipe) {
+  struct sigaction dfl {}, old {};
+  dfl.sa_handler = SIG_DFL;
+  sigemptyset(&dfl.sa_mask);
+  ::sigaction(SIGPIPE, &dfl, &old);
+  socket_pair s;
+  struct bufferevent* bev = bufferevent_socket_new(base, s.a.get(), 0);
+  seen_t seen;
+  bufferevent_setcb(bev, nullptr, nullptr, on_event, &seen);
+  s.b.reset();
+  BOOST_REQUIRE(bufferevent_write(bev, "x", 1) == 0);
+  event_base_dispatch(base);
+  ::sigaction(SIGPIPE, &old, nullptr);
+  BOOST_TEST(seen.events == 1);
+  BOOST_TEST(what_at(seen, 0) == (BEV_EVENT_WRITING | BEV_EVENT_ERROR));
+  BOOST_TEST(seen.event_errno == EPIPE);
+  bufferevent_free(bev);
+}
+#endif
+
+BOOST_AUTO_TEST_CASE(free_inside_the_read_callback) {
+  socket_pair s;
+  struct bufferevent* bev = bufferevent_socket_new(base, s.a.release(), BEV_OPT_CLOSE_ON_FREE);
+  static int reads;
+  reads = 0;
+  bufferevent_setcb(
+      bev,
+      [](struct bufferevent* b, void*) {
+        ++reads;
+        bufferevent_free(b);
+      },
+      nullptr, nullptr, nullptr);
+  send_str(s.b.get(), "bye");
+  BOOST_REQUIRE(bufferevent_enable(bev, EV_READ) == 0);
+  BOOST_TEST(event_base_dispatch(base) == 1);
+  BOOST_TEST(reads == 1);
+  BOOST_TEST(peer_sees_eof(s.b.get()));
+}
+
+BOOST_AUTO_TEST_CASE(free_inside_the_read_callback_with_deferred_callbacks) {
+  socket_pair s;
+  struct bufferevent* bev =
+      bufferevent_socket_new(base, s.a.release(), BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
+  static int reads;
+  reads = 0;
+  bufferevent_setcb(
+      bev,
+      [](struct bufferevent* b, void*) {
+        ++reads;
+        bufferevent_free(b);
+      },
+      nullptr, nullptr, nullptr);
+  send_str(s.b.get(), "bye");
+  BOOST_REQUIRE(bufferevent_enable(bev, EV_READ) == 0);
+  BOOST_TEST(event_base_dispatch(base) == 1);
+  BOOST_TEST(reads == 1);
+  BOOST_TEST(peer_sees_eof(s.b.get()));
+}
+
+BOOST_AUTO_TEST_CASE(free_inside_the_write_callback) {
+  socket_pair s;
+  struct bufferevent* bev = bufferevent_socket_new(base, s.a.release(), BEV_OPT_CLOSE_ON_FREE);
+  static int writes;
+  writes = 0;
+  bufferevent_setcb(
+      bev, nullptr,
+      [](struct bufferevent* b, void*) {
+        ++writes;
+        bufferevent_free(b);
+      },
+      nullptr, nullptr);
+  BOOST_REQUIRE(bufferevent_write(bev, "goodbye", 7) == 0);
+  BOOST_TEST(event_base_dispatch(base) == 1);
+  BOOST_TEST(writes == 1);
+  BOOST_TEST(recv_exactly(s.b.get(), 7) == "goodbye");
+  BOOST_TEST(peer_sees_eof(s.b.get()));
+}
+
+BOOST_AUTO_TEST_CASE(free_inside_the_event_callback_on_eof) {
+  socket_pair s;
+  struct bufferevent* bev = bufferevent_socket_new(base, s.a.release(), BEV_OPT_CLOSE_ON_FREE);
+  static short what_seen;
+  what_seen = 0;
+  bufferevent_setcb(
+      bev, nullptr, nullptr,
+      [](struct bufferevent* b, short what, void*) {
+        what_seen = what;
+        bufferevent_free(b);
+      },
+      nullptr);
+  ::shutdown(s.b.get(), SHUT_WR);
+  BOOST_REQUIRE(bufferevent_enable(bev, EV_READ) == 0);
+  BOOST_TEST(event_base_dispatch(base) == 1);
+  BOOST_TEST(what_seen == (BEV_EVENT_EOF | BEV_EVENT_READING));
+  BOOST_TEST(peer_sees_eof(s.b.get()));
+}
+
+BOOST_AUTO_TEST_CASE(free_inside_the_event_callback_on_connect_error) {
+  Fd holder = nettest::bound_socket(nettest::ipv4_loopback(0));
+  BOOST_REQUIRE(holder.valid());
+  const nettest::Addr to = nettest::local_address(holder.get());
+  struct bufferevent* bev = bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE);
+  static short what_seen;
+  what_seen = 0;
+  bufferevent_setcb(
+      bev, nullptr, nullptr,
+      [](struct bufferevent* b, short what, void*) {
+        what_seen = what;
+        bufferevent_free(b);
+      },
+      nullptr);
+  BOOST_REQUIRE(bufferevent_socket_connect(bev, to.sa(), to.ilen()) == 0);
+  BOOST_TEST(event_base_dispatch(base) == 1);
+  BOOST_TEST(what_seen == BEV_EVENT_ERROR);
+}
+
+BOOST_AUTO_TEST_CASE(free_with_pending_output_drops_it) {
+  socket_pair s;
+  int small = 4096;
+  ::setsockopt(s.a.get(), SOL_SOCKET, SO_SNDBUF, &small, sizeof small);
+  struct bufferevent* bev = bufferevent_socket_new(base, s.a.release(), BEV_OPT_CLOSE_ON_FREE);
+  const std::string data = pattern(1 << 20);
+  BOOST_REQUIRE(bufferevent_write(bev, data.data(), data.size()) == 0);
+  bufferevent_free(bev);
+  // Nothing is left on the base, and the socket is closed.
+  BOOST_TEST(event_base_dispatch(base) == 1);
+  BOOST_TEST(peer_sees_eof(s.b.get()));
+}
+
+BOOST_AUTO_TEST_SUITE_END()
