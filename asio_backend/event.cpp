@@ -22,6 +22,7 @@
 
 #include <fcntl.h>
 #include <poll.h>
+#include <sys/epoll.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -227,6 +228,10 @@ event_core::~event_core() {
   }
   for (event_impl* e : once_events_)
     delete e;
+  if (et_desc_) {
+    boost::system::error_code ec;
+    et_desc_->close(ec);  // closes et_epoll_
+  }
 }
 
 asio::io_context& event_core::context() { return base_.context(); }
@@ -240,6 +245,8 @@ void event_core::sync_count(event_impl* ev) {
 }
 
 int event_core::insert_io(event_impl* ev) {
+  if (ev->events & EV_ET)
+    return insert_et(ev);
   auto it = fds_.find(ev->fd);
   fd_state* fs;
   if (it != fds_.end()) {
@@ -283,6 +290,10 @@ int event_core::insert_io(event_impl* ev) {
 }
 
 void event_core::remove_io(event_impl* ev) {
+  if (ev->events & EV_ET) {
+    remove_et(ev);
+    return;
+  }
   fd_state* fs = ev->fds;
   unlink(fs->head, ev);
   ev->fds = nullptr;
@@ -298,6 +309,98 @@ void event_core::remove_io(event_impl* ev) {
     fs->desc.release();  // deregisters; the fd stays the caller's
   }
   intrusive_ptr_release(fs);
+}
+
+static uint32_t et_mask(const event_impl* list) {
+  uint32_t m = EPOLLET;
+  for (const event_impl* e = list; e; e = e->next) {
+    if (e->events & EV_READ) m |= EPOLLIN;
+    if (e->events & EV_WRITE) m |= EPOLLOUT;
+    if (e->events & EV_CLOSED) m |= EPOLLRDHUP;
+  }
+  return m;
+}
+
+int event_core::insert_et(event_impl* ev) {
+  if (et_epoll_ < 0) {
+    et_epoll_ = ::epoll_create1(EPOLL_CLOEXEC);
+    if (et_epoll_ < 0)
+      return -1;
+    et_desc_.emplace(base_.context());
+    boost::system::error_code ec;
+    et_desc_->assign(et_epoll_, ec);
+    if (ec) {
+      et_desc_.reset();
+      ::close(et_epoll_);
+      et_epoll_ = -1;
+      return fail(-1, ec.value());
+    }
+  }
+  event_impl*& head = et_events_[ev->fd];
+  const bool first = !head;
+  link(head, ev);
+  struct epoll_event e {};
+  e.events = et_mask(head);
+  e.data.fd = ev->fd;
+  if (::epoll_ctl(et_epoll_, first ? EPOLL_CTL_ADD : EPOLL_CTL_MOD, ev->fd, &e) < 0) {
+    const int err = errno;
+    unlink(head, ev);
+    if (!head)
+      et_events_.erase(ev->fd);
+    return fail(-1, err);
+  }
+  ev->inserted = true;
+  arm_et();
+  return 0;
+}
+
+void event_core::remove_et(event_impl* ev) {
+  auto it = et_events_.find(ev->fd);
+  unlink(it->second, ev);
+  ev->inserted = false;
+  if (!it->second) {
+    ::epoll_ctl(et_epoll_, EPOLL_CTL_DEL, ev->fd, nullptr);
+    et_events_.erase(it);
+  } else {
+    struct epoll_event e {};
+    e.events = et_mask(it->second);
+    e.data.fd = ev->fd;
+    ::epoll_ctl(et_epoll_, EPOLL_CTL_MOD, ev->fd, &e);
+  }
+}
+
+void event_core::arm_et() {
+  if (et_wait_ || et_events_.empty())
+    return;
+  et_wait_ = true;
+  std::weak_ptr<event_base*> token = base_.token();
+  et_desc_->async_wait(asio::posix::descriptor_base::wait_read,
+                       [this, token](boost::system::error_code ec) {
+                         if (ec == asio::error::operation_aborted || token.expired())
+                           return;
+                         on_et_ready();
+                       });
+}
+
+void event_core::on_et_ready() {
+  recursive_scoped_lock g(mutex_);
+  et_wait_ = false;
+  struct epoll_event evs[64];
+  const int n = ::epoll_wait(et_epoll_, evs, 64, 0);
+  for (int i = 0; i < n; ++i) {
+    short what = 0;
+    if (evs[i].events & (EPOLLIN | EPOLLHUP | EPOLLERR)) what |= EV_READ;
+    if (evs[i].events & (EPOLLOUT | EPOLLHUP | EPOLLERR)) what |= EV_WRITE;
+    if (evs[i].events & (EPOLLRDHUP | EPOLLHUP)) what |= EV_CLOSED;
+    auto it = et_events_.find(evs[i].data.fd);
+    for (event_impl* e = it == et_events_.end() ? nullptr : it->second; e;) {
+      event_impl* next = e->next;
+      if (const short res = e->events & what & io_kinds)
+        activate_nolock(e, res, 1);
+      e = next;
+    }
+  }
+  arm_et();
 }
 
 int event_core::insert_signal(event_impl* ev) {

@@ -9,6 +9,7 @@
 
 #include <event2/event.h>
 
+#include <boost/asio/posix/stream_descriptor.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 
@@ -119,6 +120,18 @@ private:
   std::optional<steady::time_point> timer_at_;
 
   std::unordered_map<int, fd_state*> fds_;
+
+  // EV_ET events: Asio's waits re-report an fd that is still ready, so true
+  // edges come from an epoll of our own in edge-triggered mode, itself
+  // watched through Asio.
+  int insert_et(event_impl* ev);
+  void remove_et(event_impl* ev);
+  void arm_et();
+  void on_et_ready();
+  int et_epoll_ = -1;
+  std::optional<boost::asio::posix::stream_descriptor> et_desc_;
+  std::unordered_map<int, event_impl*> et_events_;  // fd -> list
+  bool et_wait_ = false;
 
   std::optional<boost::asio::signal_set> signals_;
   std::map<int, event_impl*> sig_events_;  // signal number -> list
