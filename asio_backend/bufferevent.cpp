@@ -2,9 +2,8 @@
 //
 // Readiness comes from async_wait on a posix::stream_descriptor; the bytes
 // move with recvmsg/sendmsg(MSG_DONTWAIT) straight into and out of the
-// evbuffers. As with the listener, Asio's reactor is edge-triggered, so a
-// wait is armed only after a read or write said EAGAIN (or a write came out
-// short); every other round starts with an attempt (a "kick").
+// evbuffers. A wait is armed after a short read or write (the socket is
+// drained or full); other rounds start with an attempt (a "kick").
 #include "detail/base.hpp"
 #include "detail/c_boundary.hpp"
 #include "detail/evbuffer.hpp"
@@ -18,7 +17,6 @@
 #include <boost/intrusive_ptr.hpp>
 
 #include <fcntl.h>
-#include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -252,15 +250,6 @@ void bufferevent::start(direction& d, op kind) {
                       [self = std::move(self), reading, seq](boost::system::error_code ec) {
                         self->on_ready(reading, seq, ec == asio::error::operation_aborted);
                       });
-    // With several threads in the reactor, readiness that came between our
-    // EAGAIN and this wait may have been reported to nobody: look once.
-    if (base_->multi_threaded()) {
-      struct pollfd p {fd_, static_cast<short>(reading ? POLLIN : POLLOUT), 0};
-      if (::poll(&p, 1, 0) > 0) {
-        stop(d);
-        start(d, op::kick);
-      }
-    }
   }
 }
 
@@ -314,11 +303,12 @@ void bufferevent::do_read() {
     restart_timer(read_);
     if (input_.length() >= wm_read_.low)
       run_readcb();
-    // Read again before waiting: the reactor is edge-triggered and an end
-    // of file may already be queued behind the data. Posted after the
-    // callback, so a reply it wrote goes out before that end of file is seen.
     update_read_suspension();
-    schedule_read();
+    // A short read emptied the socket: wait (Asio's EPOLL_CTL_MOD reports
+    // anything, an end of file included, that came since). A full one may
+    // have left more: read again on the next round.
+    if (want_read() && read_.state == op::none)
+      start(read_, input_.last_read_was_short() ? op::wait : op::kick);
     return;
   }
   const int err = r == 0 ? 0 : errno;

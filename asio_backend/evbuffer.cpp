@@ -323,6 +323,10 @@ ssize_t evbuffer::read_from(int fd, size_t max, bool socket) {
   } else {
     r = ::readv(fd, iov, n);
   }
+  size_t asked = 0;
+  for (int i = 0; i < n; ++i)
+    asked += iov[i].iov_len;
+  last_read_short_ = r >= 0 && static_cast<size_t>(r) < asked;
   if (r > 0) {
     size_t got = static_cast<size_t>(r);
     for (int i = 0; i < n && got; ++i) {

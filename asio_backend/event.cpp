@@ -1,10 +1,11 @@
 // struct event: libevent's events (fd readiness, timeouts, signals) on Asio.
 //
 // libevent's events are level-triggered unless EV_ET: a persistent read
-// event keeps firing while the fd stays readable. Asio's reactor is
-// edge-triggered. So after the callbacks of a readiness have run, the fd is
-// polled once (poll(2), zero timeout): still ready means active again on the
-// next round, otherwise an async_wait is armed. EV_ET events skip the poll.
+// event keeps firing while the fd stays readable. Asio's epoll reactor is
+// edge-triggered, but it arms each async_wait with EPOLL_CTL_MOD, which
+// reports an fd that is still ready: so the wait is re-armed after the
+// callbacks of a readiness have run (a posted "check"), and a still-ready fd
+// comes back on the next round. EV_ET events use an epoll of their own.
 // Timeouts live in one heap per base behind a single steady_timer, signals
 // in one signal_set per base, as libevent keeps one min-heap and one signal
 // pipe per base.
@@ -69,8 +70,8 @@ struct fd_state {
     unsigned seq = 0;
   };
 
-  fd_state(event_core* c, int f, int reg, asio::io_context& ctx, bool mt)
-      : core(c), fd(f), reg_fd(reg), multi_threaded(mt), desc(ctx) {}
+  fd_state(event_core* c, int f, int reg, asio::io_context& ctx)
+      : core(c), fd(f), reg_fd(reg), desc(ctx) {}
 
   friend void intrusive_ptr_add_ref(fd_state* s) noexcept { s->refs.fetch_add(1, std::memory_order_relaxed); }
   friend void intrusive_ptr_release(fd_state* s) noexcept {
@@ -81,7 +82,6 @@ struct fd_state {
   event_core* core;  // null once released: handlers still queued do nothing
   const int fd;
   const int reg_fd;  // a dup of fd when fd was already registered with Asio
-  const bool multi_threaded;
   asio::posix::stream_descriptor desc;
   event_impl* head = nullptr;
   direction rd, wr;
@@ -101,14 +101,6 @@ short interest(const fd_state* fs, bool reading) {
   return reading ? (any & (EV_READ | EV_CLOSED)) : (any & EV_WRITE);
 }
 
-bool level_interest(const fd_state* fs, bool reading) {
-  const short mask = reading ? (EV_READ | EV_CLOSED) : EV_WRITE;
-  for (const event_impl* e = fs->head; e; e = e->next)
-    if ((e->events & mask) && !(e->events & EV_ET))
-      return true;
-  return false;
-}
-
 // What the fd is ready for now, as EV_* bits.
 short poll_ready(int fd, bool reading) {
   struct pollfd p {fd, static_cast<short>(reading ? (POLLIN | POLLRDHUP) : POLLOUT), 0};
@@ -124,13 +116,13 @@ short poll_ready(int fd, bool reading) {
   return what;
 }
 
-void arm(fd_state* fs, bool reading);
+void arm(fd_state* fs, bool reading, bool probe);
 
-void post_check(fd_state* fs, bool reading) {
+void post_check(fd_state* fs, bool reading, bool probe) {
   auto& d = reading ? fs->rd : fs->wr;
   d.state = fd_state::op::check;
   const unsigned seq = ++d.seq;
-  asio::post(fs->desc.get_executor(), [self = fd_ref(fs), reading, seq] {
+  asio::post(fs->desc.get_executor(), [self = fd_ref(fs), reading, seq, probe] {
     if (!self->core)
       return;
     recursive_scoped_lock g(self->core->mutex());
@@ -138,7 +130,7 @@ void post_check(fd_state* fs, bool reading) {
     if (!self->core || dir.seq != seq)
       return;
     dir.state = fd_state::op::idle;
-    arm(self.get(), reading);
+    arm(self.get(), reading, probe);
   });
 }
 
@@ -157,33 +149,30 @@ void start_wait(fd_state* fs, bool reading) {
           return;
         dir.state = fd_state::op::idle;
         if (ec == asio::error::operation_aborted) {
-          arm(self.get(), reading);  // cancelled on behalf of the other direction
+          arm(self.get(), reading, false);  // cancelled on behalf of the other direction
           return;
         }
         short what = reading ? EV_READ : EV_WRITE;
         if (reading && (interest(self.get(), true) & EV_CLOSED))
           what |= poll_ready(self->fd, true) & EV_CLOSED;
         self->core->activate_fd(self.get(), what);
-        post_check(self.get(), reading);
+        post_check(self.get(), reading, false);
       });
-  // With several threads in the reactor, readiness that came between the
-  // last look and this wait may have been reported to nobody: look again.
-  if (fs->multi_threaded && poll_ready(fs->fd, reading)) {
-    boost::system::error_code ec;
-    fs->desc.cancel(ec);  // the other direction re-arms itself
-    post_check(fs, reading);
-  }
 }
 
-// Wait for readiness, or activate now if a level-triggered event is ready.
-void arm(fd_state* fs, bool reading) {
+// Wait for readiness. Asio arms every wait with EPOLL_CTL_MOD, which
+// reports an fd that is still ready at once: that is libevent's level
+// triggering, with no look of our own.
+void arm(fd_state* fs, bool reading, bool probe) {
   auto& d = reading ? fs->rd : fs->wr;
   if (d.state != fd_state::op::idle || !interest(fs, reading))
     return;
-  if (level_interest(fs, reading)) {
-    if (short what = poll_ready(fs->fd, reading)) {
+  // A newly added event looks at the fd itself, so that an fd ready now is
+  // active in this very round (EVLOOP_NONBLOCK runs it), as in libevent.
+  if (probe) {
+    if (const short what = poll_ready(fs->fd, reading)) {
       fs->core->activate_fd(fs, what);
-      post_check(fs, reading);
+      post_check(fs, reading, false);
       return;
     }
   }
@@ -258,7 +247,7 @@ int event_core::insert_io(event_impl* ev) {
     if (S_ISREG(st.st_mode) || S_ISDIR(st.st_mode))
       return fail(-1, EPERM);  // as epoll refuses them
     int reg = ev->fd;
-    auto state = std::make_unique<fd_state>(this, ev->fd, reg, base_.context(), base_.multi_threaded());
+    auto state = std::make_unique<fd_state>(this, ev->fd, reg, base_.context());
     boost::system::error_code ec;
     state->desc.assign(reg, ec);
     if (ec == asio::error::already_open || ec.value() == EEXIST) {
@@ -266,7 +255,7 @@ int event_core::insert_io(event_impl* ev) {
       reg = ::fcntl(ev->fd, F_DUPFD_CLOEXEC, 0);
       if (reg < 0)
         return -1;
-      state = std::make_unique<fd_state>(this, ev->fd, reg, base_.context(), base_.multi_threaded());
+      state = std::make_unique<fd_state>(this, ev->fd, reg, base_.context());
       state->desc.assign(reg, ec);
       if (ec)
         ::close(reg);
@@ -283,9 +272,9 @@ int event_core::insert_io(event_impl* ev) {
   // makes its event active on the loop's next round, after events already
   // active.
   if ((ev->events & (EV_READ | EV_CLOSED)) && fs->rd.state == fd_state::op::idle)
-    post_check(fs, true);
+    post_check(fs, true, true);
   if ((ev->events & EV_WRITE) && fs->wr.state == fd_state::op::idle)
-    post_check(fs, false);
+    post_check(fs, false, true);
   return 0;
 }
 

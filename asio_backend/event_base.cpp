@@ -119,9 +119,9 @@ int event_base::loop(int flags) {
   };
   // One libevent round: what is ready now plus one poll of the reactor,
   // not what those handlers queue in turn (a level-triggered event that
-  // re-activates itself waits for the next round). The first marker runs
-  // after the reactor's poll; the second, queued by it, after the
-  // completions that poll produced.
+  // re-activates itself waits for the next round). Markers chained through
+  // the queue: the first runs after the reactor's poll, the second after
+  // that poll's completions, the third after the callbacks they activated.
   auto run_round = [&](bool poll_reactor) {
     const unsigned id = ++round_seq_;
     std::weak_ptr<event_base*> token = self_;
@@ -129,8 +129,8 @@ int event_base::loop(int flags) {
       if (auto self = token.lock())
         (*self)->round_done_ = id;
     };
-    if (poll_reactor)
-      asio::post(ctx, [done, &ctx] { asio::post(ctx, done); });
+    if (poll_reactor)  // reactor poll, its completions, the callbacks they made active
+      asio::post(ctx, [done, &ctx] { asio::post(ctx, [done, &ctx] { asio::post(ctx, done); }); });
     else
       asio::post(ctx, done);
     while (round_done_ != id && !got_break_ && ready() && ctx.poll_one() != 0) {

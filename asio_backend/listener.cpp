@@ -5,11 +5,10 @@
 // handler. A cancelled wait never holds a connection, so after disable every
 // pending connection stays in the kernel's backlog.
 //
-// Asio's epoll reactor is edge-triggered: a readiness reported while no wait
-// was queued is not reported again. So a wait is armed only right after
-// accept4() said EAGAIN; whenever accepting stops for another reason
-// (enable after disable, a yield after a burst, an error backoff), the next
-// round starts with an accept attempt (a "kick") instead of a wait.
+// A wait is armed right after accept4() said EAGAIN; whenever accepting
+// stops for another reason (enable after disable, a yield after a burst, an
+// error backoff) the next round starts with an accept attempt (a "kick"),
+// which costs no epoll_ctl when connections are already waiting.
 //
 // Lifetime follows libevent's listener.c: an explicit reference count, one
 // reference for the user and one for each queued operation, so a callback
@@ -31,7 +30,6 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
-#include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -46,11 +44,6 @@ using namespace evasio::detail;
 using std::chrono::milliseconds;
 
 namespace {
-bool fd_readable(int fd) {
-  struct pollfd p {fd, POLLIN, 0};
-  return ::poll(&p, 1, 0) > 0;
-}
-
 // Connections taken per wake-up before yielding to other handlers.
 constexpr int max_accepts_per_wakeup = 64;
 // Retry delays after an accept error (EMFILE, say) while still enabled.
@@ -162,15 +155,9 @@ void evconnlistener::start(op kind) {
     asio::post(base_->context(), [self = std::move(self), seq] { self->on_ready(seq); });
     break;
   case op::wait:
+    // Asio arms the wait with EPOLL_CTL_MOD, which reports a connection
+    // that came since our EAGAIN even if another thread saw its edge.
     start_wait(std::move(self), seq);
-    // With several threads in the reactor, a connection that came between
-    // our EAGAIN and this wait may have been reported to nobody: look once.
-    if (base_->multi_threaded() && fd_readable(fd_)) {
-      op_ = op::wait;
-      stop();
-      start(op::kick);
-      return;
-    }
     break;
   case op::backoff:
     if (!backoff_timer_)

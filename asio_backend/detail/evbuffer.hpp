@@ -49,6 +49,9 @@ struct evbuffer {
   // One non-blocking read of up to max bytes from fd: bytes read, 0 at end
   // of file, -1 with errno.
   ssize_t read_from(int fd, size_t max, bool socket);
+  // Whether the last read_from got less than it had room for: the fd was
+  // drained at that moment.
+  bool last_read_was_short() const noexcept { return last_read_short_; }
   // One non-blocking write of up to max bytes to fd, drained on success:
   // bytes written or -1 with errno.
   ssize_t write_to(int fd, size_t max, bool socket) noexcept;
@@ -109,6 +112,7 @@ private:
   chunk* last_ = nullptr;       // the last chunk of the chain
   chunk* last_data_ = nullptr;  // the last chunk holding data, if any
   size_t total_ = 0;
+  bool last_read_short_ = false;
   chunk* zero_refs_ = nullptr;  // zero-length references, released later
 };
 
