@@ -1,10 +1,16 @@
 /* evasio: libevent 2.1.12's event2/buffer.h API on Boost.Asio.
  * An evbuffer is a queue of bytes kept in a chain of chunks; moving data
- * between buffers moves chunks, not bytes. */
+ * between buffers moves chunks, not bytes. Everything declared here is
+ * implemented. A NULL buffer makes a call fail (-1, NULL or 0) with errno
+ * EINVAL instead of crashing. */
 #ifndef EVASIO_EVENT2_BUFFER_H_INCLUDED_
 #define EVASIO_EVENT2_BUFFER_H_INCLUDED_
 
 #include <event2/util.h>
+
+#include <stdarg.h>
+#include <sys/types.h>
+#include <sys/uio.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -12,19 +18,156 @@ extern "C" {
 
 struct evbuffer;
 
+/* A position inside an evbuffer, from its first byte up to just after its
+ * last one. Set it with evbuffer_ptr_set() or take it from a search; a
+ * position that was not found has pos == -1. Changing the buffer's content
+ * invalidates positions. The internal_ fields are not for the caller. */
+struct evbuffer_ptr {
+	ev_ssize_t pos;
+	struct {
+		void *chain;
+		size_t pos_in_chain;
+	} internal_;
+};
+
+/* An extent of memory, as for evbuffer_peek() and evbuffer_reserve_space():
+ * the native struct iovec, as libevent defines it on POSIX systems. */
+#define evbuffer_iovec iovec
+#define EVBUFFER_IOVEC_IS_NATIVE_
+
+/* Where a line ends, for evbuffer_readln() and evbuffer_search_eol(). */
+enum evbuffer_eol_style {
+	/* A run of any CR and LF characters ("\r\n" that arrives in two
+	 * pieces may count as two line ends). */
+	EVBUFFER_EOL_ANY,
+	/* An LF, optionally preceded by a CR. */
+	EVBUFFER_EOL_CRLF,
+	/* Exactly CR LF. */
+	EVBUFFER_EOL_CRLF_STRICT,
+	/* An LF. */
+	EVBUFFER_EOL_LF,
+	/* A NUL byte. */
+	EVBUFFER_EOL_NUL
+};
+
+/* How evbuffer_ptr_set() moves a position. */
+enum evbuffer_ptr_how {
+	/* To the given offset from the start of the buffer. */
+	EVBUFFER_PTR_SET,
+	/* Forward by the given count. */
+	EVBUFFER_PTR_ADD
+};
+
+/* Called once, with the arguments given to evbuffer_add_reference(), when
+ * the buffer no longer needs referenced memory. */
+typedef void (*evbuffer_ref_cleanup_cb)(const void *data,
+    size_t datalen, void *extra);
+
+/* A new empty buffer, or NULL with errno set. */
 struct evbuffer *evbuffer_new(void);
+/* Frees buf and its content (calling the cleanup of referenced memory). */
 void evbuffer_free(struct evbuffer *buf);
+
+/* Bytes stored. */
 size_t evbuffer_get_length(const struct evbuffer *buf);
-/* Appends a copy of data. 0 on success, -1 on failure. */
+/* Bytes stored contiguously at the front (0 if the buffer is empty). */
+size_t evbuffer_get_contiguous_space(const struct evbuffer *buf);
+/* Makes room so that datlen more bytes can be appended without another
+ * allocation. 0 on success, -1 on failure. */
+int evbuffer_expand(struct evbuffer *buf, size_t datlen);
+
+/* Appends a copy of data. 0 on success, -1 on failure (also when the end
+ * of the buffer is frozen). */
 int evbuffer_add(struct evbuffer *buf, const void *data, size_t datlen);
+/* Appends formatted text; the count of bytes added, or -1. */
+int evbuffer_add_printf(struct evbuffer *buf, const char *fmt, ...)
+#ifdef __GNUC__
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+int evbuffer_add_vprintf(struct evbuffer *buf, const char *fmt, va_list ap)
+#ifdef __GNUC__
+    __attribute__((format(printf, 2, 0)))
+#endif
+    ;
 /* Moves all of inbuf to the end of outbuf. 0 on success, -1 on failure. */
 int evbuffer_add_buffer(struct evbuffer *outbuf, struct evbuffer *inbuf);
+/* Appends datlen bytes at data without copying them: the memory must stay
+ * valid and unchanged until cleanupfn (if not NULL) is called, once, when
+ * the bytes have been drained or the buffer freed. 0 or -1 (on failure
+ * cleanupfn is not called). */
+int evbuffer_add_reference(struct evbuffer *outbuf, const void *data,
+    size_t datlen, evbuffer_ref_cleanup_cb cleanupfn, void *cleanupfn_arg);
+/* Inserts a copy of data at the front. 0 on success, -1 on failure (also
+ * when the front of the buffer is frozen). */
+int evbuffer_prepend(struct evbuffer *buf, const void *data, size_t size);
+
 /* Reads and drains up to datlen bytes; returns the count or -1. */
 int evbuffer_remove(struct evbuffer *buf, void *data, size_t datlen);
 /* Copies up to datlen bytes without draining; returns the count or -1. */
-ev_ssize_t evbuffer_copyout(struct evbuffer *buf, void *data, size_t datlen);
-/* Drops len bytes from the front (all of them if len is larger). */
+ev_ssize_t evbuffer_copyout(struct evbuffer *buf, void *data_out,
+    size_t datlen);
+/* Moves up to datlen bytes from the front of src to the end of dst, whole
+ * chunks without copying; returns the count or -1. */
+int evbuffer_remove_buffer(struct evbuffer *src, struct evbuffer *dst,
+    size_t datlen);
+/* Drops len bytes from the front (all of them if len is larger). 0 or -1
+ * (when the front is frozen). */
 int evbuffer_drain(struct evbuffer *buf, size_t len);
+/* Takes one line off the front: a NUL-terminated copy without its line end,
+ * allocated with malloc() (the caller frees it), or NULL when no complete
+ * line is buffered. *n_read_out (if not NULL) gets the line's length, 0 on
+ * NULL. */
+char *evbuffer_readln(struct evbuffer *buffer, size_t *n_read_out,
+    enum evbuffer_eol_style eol_style);
+
+/* Makes the first size bytes (all of them if size is negative) contiguous
+ * and returns them; NULL if size is 0 or more than the buffer holds. */
+unsigned char *evbuffer_pullup(struct evbuffer *buf, ev_ssize_t size);
+
+/* Sets *ptr to an offset from the start (EVBUFFER_PTR_SET) or moves it
+ * forward (EVBUFFER_PTR_ADD). 0, or -1 with ptr->pos = -1 if the result
+ * would be past the end. */
+int evbuffer_ptr_set(struct evbuffer *buffer, struct evbuffer_ptr *ptr,
+    size_t position, enum evbuffer_ptr_how how);
+/* The first occurrence of what[0..len) at or after start (NULL: the
+ * beginning); pos is -1 if there is none. */
+struct evbuffer_ptr evbuffer_search(struct evbuffer *buffer,
+    const char *what, size_t len, const struct evbuffer_ptr *start);
+/* Same, for an occurrence that also ends at or before end (NULL: the end
+ * of the buffer). */
+struct evbuffer_ptr evbuffer_search_range(struct evbuffer *buffer,
+    const char *what, size_t len, const struct evbuffer_ptr *start,
+    const struct evbuffer_ptr *end);
+/* The first line end of the given style at or after start; its length
+ * goes to *eol_len_out (0 if none was found). */
+struct evbuffer_ptr evbuffer_search_eol(struct evbuffer *buffer,
+    struct evbuffer_ptr *start, size_t *eol_len_out,
+    enum evbuffer_eol_style eol_style);
+
+/* Points vec_out[0..n_vec) at the stored extents from start_at (NULL: the
+ * beginning) covering len bytes (len < 0: as many extents as fit, or all of
+ * them if n_vec is 0). Returns how many extents that takes, which may be
+ * more than n_vec. */
+int evbuffer_peek(struct evbuffer *buffer, ev_ssize_t len,
+    struct evbuffer_ptr *start_at, struct evbuffer_iovec *vec_out,
+    int n_vec);
+
+/* Lends at least size bytes of free space at the end, as 1 or (if n_vec
+ * allows) 2 extents; the count of extents or -1. Nothing is added until
+ * evbuffer_commit_space(), which takes the same extents with iov_len set
+ * to the bytes written; it fails (-1) if the buffer was changed in a way
+ * that moved the space. */
+int evbuffer_reserve_space(struct evbuffer *buf, ev_ssize_t size,
+    struct evbuffer_iovec *vec, int n_vec);
+int evbuffer_commit_space(struct evbuffer *buf,
+    struct evbuffer_iovec *vec, int n_vecs);
+
+/* Freezing the front (at_front != 0) makes draining and prepending fail;
+ * freezing the back makes appending fail. Not counted: one unfreeze undoes
+ * any number of freezes. 0 on success, -1 on failure. */
+int evbuffer_freeze(struct evbuffer *buf, int at_front);
+int evbuffer_unfreeze(struct evbuffer *buf, int at_front);
 
 #ifdef __cplusplus
 }
