@@ -116,7 +116,9 @@ private:
   void sync() noexcept;
   void sync_timer(direction& d, bool want) noexcept;
   void restart_timer(direction& d) noexcept;
-  void schedule_read() { if (want_read() && read_.state == op::none) start(read_, op::kick); }
+  // Reading starts with a wait: Asio reports a socket that is already
+  // readable at once, and an idle connection then holds no read buffer.
+  void schedule_read() { if (want_read() && read_.state == op::none) start(read_, op::wait); }
   void schedule_write() {
     if (want_write() && write_.state == op::none)
       start(write_, connecting_ ? op::wait : op::kick);  // a connect completes by writability
@@ -128,6 +130,7 @@ private:
   void do_read();
   void do_write();
   bool finish_connect();
+  bool not_a_socket(ssize_t r);
   void update_read_suspension();
   void run_readcb();
   void recheck_high_watermark();
@@ -160,9 +163,9 @@ private:
 };
 
 bool bufferevent::adopt(int fd, boost::system::error_code& ec) {
-  int type;
-  socklen_t len = sizeof type;
-  is_socket_ = ::getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) == 0;
+  // Taken for a socket (no system call to ask): a pipe or tty is found out
+  // by its first recvmsg/sendmsg failing with ENOTSOCK.
+  is_socket_ = true;
   desc_.emplace(base_->context());
   desc_->assign(fd, ec);
   if (ec) {
@@ -170,12 +173,19 @@ bool bufferevent::adopt(int fd, boost::system::error_code& ec) {
     desc_.reset();
     return false;
   }
-  if (!is_socket_) {  // sockets get MSG_DONTWAIT per call; others need the flag
-    const int fl = ::fcntl(fd, F_GETFL);
-    if (fl >= 0 && !(fl & O_NONBLOCK))
-      ::fcntl(fd, F_SETFL, fl | O_NONBLOCK);
-  }
   fd_ = fd;
+  return true;
+}
+
+// Not a socket after all: plain read/write from now on, which need the fd
+// itself non-blocking (sockets get MSG_DONTWAIT per call instead).
+bool bufferevent::not_a_socket(ssize_t r) {
+  if (r >= 0 || errno != ENOTSOCK || !is_socket_)
+    return false;
+  is_socket_ = false;
+  const int fl = ::fcntl(fd_, F_GETFL);
+  if (fl >= 0 && !(fl & O_NONBLOCK))
+    ::fcntl(fd_, F_SETFL, fl | O_NONBLOCK);
   return true;
 }
 
@@ -297,7 +307,9 @@ void bufferevent::do_read() {
     max = std::min(max, wm_read_.high - std::min(wm_read_.high, input_.length()));
   if (max == 0)
     return;  // at the high watermark: update_read_suspension pauses us
-  const ssize_t r = input_.read_from(fd_, max, is_socket_);
+  ssize_t r = input_.read_from(fd_, max, is_socket_);
+  if (not_a_socket(r))
+    r = input_.read_from(fd_, max, is_socket_);
   if (r > 0) {
     base_->note_callback();
     restart_timer(read_);
@@ -357,7 +369,9 @@ void bufferevent::do_write() {
   if (!want_write())
     return;
   const size_t before = output_.length();
-  const ssize_t r = output_.write_to(fd_, before, is_socket_);
+  ssize_t r = output_.write_to(fd_, before, is_socket_);
+  if (not_a_socket(r))
+    r = output_.write_to(fd_, before, is_socket_);
   if (r < 0) {
     const int err = errno;
     if (err == EAGAIN || err == EWOULDBLOCK || err == EINTR) {
