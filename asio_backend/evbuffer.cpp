@@ -542,6 +542,8 @@ void evbuffer::expand(size_t len) {
 }
 
 int evbuffer::reserve(size_t len, struct iovec* vec, int n_vec) {
+  if (len == 0 && n_vec >= 2)
+    return 0;  // as libevent: no extent is needed (with one, it lends the tail)
   chunk* t = last_data_;
   if (n_vec >= 2 && t && t->space() > 0 && t->space() < len) {
     // The last data chunk's room, then an empty chunk for the rest.

@@ -123,6 +123,11 @@ private:
   bool counted_ = false;  // counted in the base's pending events
   bool freed_ = false;
   bool socket_open_ = true;
+  // A callback of ours is running (the lock is dropped around it): enable
+  // and set_cb must not start an operation then, or another thread running
+  // the io_context could start a second callback beside it. The running
+  // accept loop goes on by itself once the callback returns.
+  bool in_callback_ = false;
   op op_ = op::none;
   unsigned seq_ = 0;  // identifies the live operation; older handlers are stale
   std::optional<asio::steady_timer> backoff_timer_;
@@ -223,9 +228,11 @@ void evconnlistener::accept_ready(scoped_lock& g) {
     ++stats_.accepted;
     evconnlistener_cb cb = cb_;
     void* arg = arg_;
+    in_callback_ = true;
     g.unlock();
     cb(this, fd, reinterpret_cast<sockaddr*>(&ss), static_cast<int>(len), arg);
     g.lock();
+    in_callback_ = false;
     if (base_)
       base_->note_callback();
   }
@@ -237,10 +244,12 @@ void evconnlistener::accept_failed(scoped_lock& g, int err) {
   if (errorcb_) {
     evconnlistener_errorcb cb = errorcb_;
     void* arg = arg_;
+    in_callback_ = true;
     g.unlock();
     errno = err;  // what EVUTIL_SOCKET_ERROR() tells inside the callback
     cb(this, arg);
     g.lock();
+    in_callback_ = false;
   } else {
     log_sock_warn(err, "Error from accept() call");
   }
@@ -256,7 +265,7 @@ int evconnlistener::enable() {
   if (!base_)
     return fail(-1, EINVAL);
   enabled_ = true;
-  if (active() && op_ == op::none)
+  if (active() && op_ == op::none && !in_callback_)
     start(op::kick);
   sync_pending();
   return 0;
@@ -278,7 +287,7 @@ void evconnlistener::set_cb(evconnlistener_cb cb, void* arg) {
   arg_ = arg;
   if (!base_)
     return;
-  if (active() && op_ == op::none)
+  if (active() && op_ == op::none && !in_callback_)
     start(op::kick);
   else if (!active() && op_ != op::none)
     stop();
@@ -549,6 +558,12 @@ asio::ip::tcp::socket adopt_tcp_socket(const asio::any_io_executor& ex, int fd) 
     throw boost::system::system_error(errno, boost::system::system_category(), "getsockname");
   if (ss.ss_family != AF_INET && ss.ss_family != AF_INET6)
     throw boost::system::system_error(EAFNOSUPPORT, boost::system::system_category(), "adopt_tcp_socket");
+  int type = 0;
+  socklen_t tlen = sizeof type;
+  if (::getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &tlen) < 0)
+    throw boost::system::system_error(errno, boost::system::system_category(), "getsockopt");
+  if (type != SOCK_STREAM)  // a UDP socket, say: not a TCP socket
+    throw boost::system::system_error(EPROTOTYPE, boost::system::system_category(), "adopt_tcp_socket");
   asio::ip::tcp::socket sock(ex);
   sock.assign(ss.ss_family == AF_INET ? asio::ip::tcp::v4() : asio::ip::tcp::v6(), fd);
   return sock;
