@@ -26,6 +26,8 @@ export TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1
 suite build -DCMAKE_BUILD_TYPE=RelWithDebInfo
 if [ -z "${EVASIO_QUICK:-}" ]; then
   suite build-asan -DCMAKE_BUILD_TYPE=Debug -DEVASIO_SANITIZE=address
-  CC=clang CXX=clang++ suite build-tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DEVASIO_SANITIZE=thread
+  # clang: ThreadSanitizer, and the libFuzzer targets' short runs (fuzz/).
+  CC=clang CXX=clang++ suite build-tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DEVASIO_SANITIZE=thread \
+    -DEVASIO_BUILD_FUZZ=ON
 fi
 echo "=== all suites passed"
