@@ -4,7 +4,16 @@
 // application keeps running it (io_context::run() from its own threads), and
 // listeners and bufferevents of that base post their work there.
 // event_base_dispatch() on such a base runs the same io_context from the
-// calling thread, so the application's other handlers run in it too.
+// calling thread, so the application's other handlers run in it too. It
+// returns 1 once no libevent-style event is pending (without waiting for the
+// application's own work, which stays queued), 0 after loopexit/loopbreak,
+// and -1 if the application stopped the io_context; it never stops or
+// restarts an io_context it does not own.
+//
+// Threads: the io_context may be run by any number of threads. Objects on a
+// base over a borrowed io_context always lock, so the callbacks of one
+// listener, bufferevent or event never run concurrently with each other, and
+// they may be enabled, disabled and freed from any thread.
 #ifndef EVASIO_ASIO_HPP_INCLUDED_
 #define EVASIO_ASIO_HPP_INCLUDED_
 
