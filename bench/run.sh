@@ -175,11 +175,12 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# Churn runs unpinned: the server is only ~25% busy there, and pinned to its
-# own otherwise idle CPU each wake-up of that CPU costs the same few
-# microseconds whatever the server, which hides the differences (all four
-# servers measured ~22 us per connection pinned; 13-16 us unpinned, ordered
-# as their system calls).
+# Churn runs unpinned: with 8 connections in flight it is latency-bound,
+# and pinned to two CPUs each connection crosses them several times; the
+# rates then jump between 15,000 and 39,000/s from run to run and every
+# server measured 20-23 us of CPU per connection (the cost of waking an idle
+# CPU dominates). Unpinned: ~30,000/s steadily, 13-17 us, ordered as the
+# servers' system calls.
 pin_server=() pin_client=()
 pins() {
   if [ "$1" = churn ]; then pin_server=() pin_client=()
