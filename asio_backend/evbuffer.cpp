@@ -266,6 +266,7 @@ size_t evbuffer::copyout(void* out, size_t len) const noexcept {
 
 void evbuffer::drain(size_t len) noexcept {
   len = std::min(len, total_);
+  const bool emptied = len && len == total_;
   total_ -= len;
   chunk_list dead;
   while (len) {
@@ -276,14 +277,15 @@ void evbuffer::drain(size_t len) noexcept {
       break;
     }
     len -= c->off;
-    if (c == last_data_) {
+    if (c == last_data_)
       last_data_ = nullptr;
-      if (!c->reference && !c->next && c->cap == standard_cap) {
-        c->misalign = 0;  // keep it, empty, for the next read
-        c->off = 0;
-        break;
-      }
-    }
+    unlink_after(nullptr, c);
+    dead.push(c);
+  }
+  // Empty now: its spare chunks go back to the per-thread cache, so that a
+  // buffer at rest (an idle connection's) holds no memory.
+  while (emptied && first_) {
+    chunk* c = first_;
     unlink_after(nullptr, c);
     dead.push(c);
   }
@@ -292,27 +294,37 @@ void evbuffer::drain(size_t len) noexcept {
 }
 
 ssize_t evbuffer::read_from(int fd, size_t max, bool socket) {
-  // The tail's free space, then an empty chunk (a fresh one if there is
-  // none) for the rest.
-  struct iovec iov[2];
-  chunk* target[2];
+  // The tail's free space, the empty chunks after it, then fresh chunks
+  // (from the per-thread cache) up to max, all in one call. Fresh chunks
+  // that get no data go back at once: an idle buffer holds none.
+  constexpr int max_iov = 8;
+  struct iovec iov[max_iov];
+  chunk* target[max_iov];
   int n = 0;
   size_t room = 0;
-  chunk* t = last_data_;
-  if (t && t->space() > 0) {
-    room = std::min(t->space(), max);
-    iov[n] = {t->end(), room};
-    target[n++] = t;
-  }
-  if (room < max) {
-    chunk* e = trailing();
-    if (!e) {
-      e = new_chunk(std::min(max - room, standard_cap));
-      push_back(e);
-    }
+  auto offer = [&](chunk* c, unsigned char* p, size_t len) {
+    len = std::min(len, max - room);
+    iov[n] = {p, len};
+    target[n++] = c;
+    room += len;
+  };
+  if (chunk* t = last_data_; t && t->space() > 0)
+    offer(t, t->end(), t->space());
+  for (chunk* e = trailing(); e && room < max && n < max_iov; e = e->next) {
     e->misalign = 0;
-    iov[n] = {e->buf, std::min(e->cap, max - room)};
-    target[n++] = e;
+    offer(e, e->buf, e->cap);
+  }
+  const int n_old = n;
+  while (room < max && n < max_iov) {
+    chunk* c;
+    try {
+      c = new_chunk(std::min(max - room, standard_cap));
+    } catch (const std::bad_alloc&) {
+      if (n == 0)
+        throw;
+      break;  // read into what there is
+    }
+    offer(c, c->buf, c->cap);
   }
   ssize_t r;
   if (socket) {
@@ -323,19 +335,23 @@ ssize_t evbuffer::read_from(int fd, size_t max, bool socket) {
   } else {
     r = ::readv(fd, iov, n);
   }
-  size_t asked = 0;
-  for (int i = 0; i < n; ++i)
-    asked += iov[i].iov_len;
-  last_read_short_ = r >= 0 && static_cast<size_t>(r) < asked;
-  if (r > 0) {
-    size_t got = static_cast<size_t>(r);
-    for (int i = 0; i < n && got; ++i) {
-      const size_t k = std::min(got, iov[i].iov_len);
+  last_read_short_ = r >= 0 && static_cast<size_t>(r) < room;
+  size_t got = r > 0 ? static_cast<size_t>(r) : 0;
+  total_ += got;
+  for (int i = 0; i < n; ++i) {
+    const size_t k = std::min(got, iov[i].iov_len);
+    got -= k;
+    if (i >= n_old) {
+      if (k == 0) {
+        free_chunk(target[i]);
+        continue;
+      }
+      push_back(target[i]);
+    }
+    if (k) {
       target[i]->off += k;
       last_data_ = target[i];
-      got -= k;
     }
-    total_ += static_cast<size_t>(r);
   }
   return r;
 }
@@ -350,6 +366,7 @@ ssize_t evbuffer::write_to(int fd, size_t max, bool socket) noexcept {
     iov[n++] = {c->begin(), len};
     want += len;
   }
+  last_write_short_ = false;
   if (n == 0)
     return 0;
   ssize_t r;
@@ -361,6 +378,7 @@ ssize_t evbuffer::write_to(int fd, size_t max, bool socket) noexcept {
   } else {
     r = ::writev(fd, iov, n);
   }
+  last_write_short_ = r >= 0 && static_cast<size_t>(r) < want;
   if (r > 0)
     drain(static_cast<size_t>(r));
   return r;

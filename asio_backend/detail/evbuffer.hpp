@@ -3,8 +3,9 @@
 // chunk's free space or a fresh chunk, so echoing copies nothing.
 //
 // Layout invariant: every chunk from first_ up to last_data_ holds data
-// (off > 0); the chunks after last_data_ (usually none or one, kept for the
-// next read) are empty, owned and writable. A chunk either owns its storage
+// (off > 0); the chunks after last_data_ (reserved or expanded room, usually
+// none) are empty, owned and writable. A buffer drained to empty gives all
+// its chunks back, so one at rest holds no memory. A chunk either owns its storage
 // (allocated right after the header; standard-sized ones are recycled through
 // a per-thread cache) or references caller memory (evbuffer_add_reference):
 // read-only, released through its cleanup callback once drained.
@@ -46,8 +47,8 @@ struct evbuffer {
   size_t copyout(void* out, size_t len) const noexcept;
   void drain(size_t len) noexcept;
 
-  // One non-blocking read of up to max bytes from fd: bytes read, 0 at end
-  // of file, -1 with errno.
+  // One non-blocking read of up to max bytes from fd (one recvmsg/readv
+  // over several chunks): bytes read, 0 at end of file, -1 with errno.
   ssize_t read_from(int fd, size_t max, bool socket);
   // Whether the last read_from got less than it had room for: the fd was
   // drained at that moment.
@@ -55,6 +56,9 @@ struct evbuffer {
   // One non-blocking write of up to max bytes to fd, drained on success:
   // bytes written or -1 with errno.
   ssize_t write_to(int fd, size_t max, bool socket) noexcept;
+  // Whether the last write_to wrote less than it offered (at most 64
+  // chunks at once): the fd was full at that moment.
+  bool last_write_was_short() const noexcept { return last_write_short_; }
 
   // Called after bytes are added (the owning bufferevent schedules a write).
   void (*on_add)(void* arg) = nullptr;
@@ -113,6 +117,7 @@ private:
   chunk* last_data_ = nullptr;  // the last chunk holding data, if any
   size_t total_ = 0;
   bool last_read_short_ = false;
+  bool last_write_short_ = false;
   chunk* zero_refs_ = nullptr;  // zero-length references, released later
 };
 
