@@ -1,18 +1,19 @@
-// bufferevent: libevent's socket bufferevent on an Asio descriptor.
+// bufferevent: libevent's socket bufferevent on Asio's reactor.
 //
-// Readiness comes from async_wait on a posix::stream_descriptor; the bytes
-// move with recvmsg/sendmsg(MSG_DONTWAIT) straight into and out of the
-// evbuffers. A wait is armed after a short read or write (the socket is
-// drained or full); other rounds start with an attempt (a "kick").
+// Readiness comes from an fd_watch (the io_context's epoll registration);
+// the bytes move with recvmsg/sendmsg(MSG_DONTWAIT) straight into and out
+// of the evbuffers. A wait follows a short read or write (the socket is
+// drained or full: on a one-thread context such a wait costs no system
+// call); anything else starts with an attempt (a "kick").
 #include "detail/base.hpp"
 #include "detail/c_boundary.hpp"
 #include "detail/evbuffer.hpp"
+#include "detail/fd_watch.hpp"
 #include "detail/lock.hpp"
 
 #include <event2/bufferevent.h>
 
 #include <boost/asio/post.hpp>
-#include <boost/asio/posix/stream_descriptor.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/intrusive_ptr.hpp>
 
@@ -23,7 +24,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
-#include <optional>
+#include <memory>
 
 namespace asio = boost::asio;
 using namespace evasio::detail;
@@ -37,7 +38,7 @@ enum deferred_kind : unsigned { deferred_read = 1, deferred_write = 2, deferred_
 struct bufferevent : attached {
   bufferevent(event_base* base, int options)
       : base_(base), mutex_((options & BEV_OPT_THREADSAFE) || base->multi_threaded()),
-        options_(options) {
+        options_(options), watch_(&bufferevent::on_watch, this) {
     output_.on_add = &bufferevent::output_grew;
     output_.on_add_arg = this;
   }
@@ -94,18 +95,20 @@ private:
   enum class op { none, kick, wait };
   struct direction {
     op state = op::none;
-    unsigned seq = 0;
+    unsigned seq = 0;       // bumped by every start and stop
+    unsigned launched = 0;  // seq of the watch operation under way
+    bool in_flight = false; // the watch's operation for this side is under way
     bool counted = false;
-    microseconds timeout{0};
-    std::optional<asio::steady_timer> timer;
     bool timer_armed = false;
     unsigned timer_seq = 0;
+    microseconds timeout{0};
+    std::unique_ptr<asio::steady_timer> timer;  // made when a timeout is set
   };
   struct watermark {
     size_t low = 0, high = 0;
   };
 
-  bool live() const noexcept { return !freed_ && desc_ && base_; }
+  bool live() const noexcept { return !freed_ && watch_.is_open() && base_; }
   bool want_read() const noexcept {
     return (enabled_ & EV_READ) && live() && !read_suspended_ && !connecting_;
   }
@@ -116,16 +119,18 @@ private:
   void sync() noexcept;
   void sync_timer(direction& d, bool want) noexcept;
   void restart_timer(direction& d) noexcept;
-  // Reading starts with a wait: Asio reports a socket that is already
-  // readable at once, and an idle connection then holds no read buffer.
-  void schedule_read() { if (want_read() && read_.state == op::none) start(read_, op::wait); }
+  // Reading starts with an attempt: the socket's state is not known here,
+  // and an attempt that finds nothing leaves no read buffer behind.
+  void schedule_read() { if (want_read() && read_.state == op::none) start(read_, op::kick); }
   void schedule_write() {
     if (want_write() && write_.state == op::none)
       start(write_, connecting_ ? op::wait : op::kick);  // a connect completes by writability
   }
   void start(direction& d, op kind);
+  void launch(direction& d, fd_watch::mode m);
   void stop(direction& d) noexcept;
-  void on_ready(bool reading, unsigned seq, bool aborted);
+  static void on_watch(void* self, fd_watch::dir dir, fd_watch::result r);
+  void on_ready(bool reading, fd_watch::result r);
   void on_timeout(bool reading, unsigned seq);
   void do_read();
   void do_write();
@@ -143,7 +148,7 @@ private:
 
   const int options_;
   std::atomic<int> refs_{1};
-  std::optional<asio::posix::stream_descriptor> desc_;
+  fd_watch watch_;
   bool is_socket_ = true;
   bool freed_ = false;
   bool connecting_ = false;
@@ -166,11 +171,8 @@ bool bufferevent::adopt(int fd, boost::system::error_code& ec) {
   // Taken for a socket (no system call to ask): a pipe or tty is found out
   // by its first recvmsg/sendmsg failing with ENOTSOCK.
   is_socket_ = true;
-  desc_.emplace(base_->context());
-  desc_->assign(fd, ec);
-  if (ec) {
-    desc_->release();
-    desc_.reset();
+  if (const int err = watch_.open(base_->context(), fd, base_->mux())) {
+    ec.assign(err, boost::system::system_category());
     return false;
   }
   fd_ = fd;
@@ -219,7 +221,7 @@ void bufferevent::restart_timer(direction& d) noexcept {
   if (d.timeout.count() == 0 || !base_)
     return;
   if (!d.timer)
-    d.timer.emplace(base_->context());
+    d.timer = std::make_unique<asio::steady_timer>(base_->context());
   d.timer_armed = true;
   const unsigned seq = ++d.timer_seq;
   const bool reading = &d == &read_;
@@ -246,43 +248,46 @@ void bufferevent::on_timeout(bool reading, unsigned seq) {
 }
 
 void bufferevent::start(direction& d, op kind) {
-  const bool reading = &d == &read_;
-  const unsigned seq = ++d.seq;
   d.state = kind;
-  ref self(this);
-  if (kind == op::kick) {
-    asio::post(base_->context(), [self = std::move(self), reading, seq] {
-      self->on_ready(reading, seq, false);
-    });
-  } else {
-    desc_->async_wait(reading ? asio::posix::descriptor_base::wait_read
-                              : asio::posix::descriptor_base::wait_write,
-                      [self = std::move(self), reading, seq](boost::system::error_code ec) {
-                        self->on_ready(reading, seq, ec == asio::error::operation_aborted);
-                      });
-  }
+  ++d.seq;
+  if (!d.in_flight)  // op::wait always follows a short read or write in this handler
+    launch(d, kind == op::kick ? fd_watch::mode::probe : fd_watch::mode::after_short);
+  // else: the callback of the operation under way launches this one
+}
+
+void bufferevent::launch(direction& d, fd_watch::mode m) {
+  d.in_flight = true;
+  d.launched = d.seq;
+  intrusive_ptr_add_ref(this);  // the watch's callback releases it
+  watch_.start(&d == &read_ ? fd_watch::read : fd_watch::write, m);
 }
 
 void bufferevent::stop(direction& d) noexcept {
-  if (d.state == op::wait && desc_) {
-    boost::system::error_code ec;
-    desc_->cancel(ec);  // cancels both directions; the other one re-arms
-  }
+  if (d.in_flight)
+    watch_.cancel(&d == &read_ ? fd_watch::read : fd_watch::write);
   d.state = op::none;
   ++d.seq;
 }
 
-void bufferevent::on_ready(bool reading, unsigned seq, bool aborted) {
+void bufferevent::on_watch(void* p, fd_watch::dir dir, fd_watch::result r) {
+  ref self(static_cast<bufferevent*>(p), false);  // the reference launch() took
+  self->on_ready(dir == fd_watch::read, r);
+}
+
+void bufferevent::on_ready(bool reading, fd_watch::result r) {
   recursive_scoped_lock g(mutex_);
   direction& d = reading ? read_ : write_;
-  if (seq != d.seq)
-    return;  // stopped or superseded
-  d.state = op::none;
-  if (aborted) {
-    // Cancelled on behalf of the other direction: go on.
-    reading ? schedule_read() : schedule_write();
+  d.in_flight = false;
+  if (r == fd_watch::result::destroyed)
+    return;  // the io_context is going away
+  if (d.launched != d.seq || r == fd_watch::result::aborted) {
+    // Stopped or superseded while under way: start what is wanted now
+    // (what was known about the socket then may be stale).
+    if (d.state != op::none && live())
+      launch(d, d.state == op::kick ? fd_watch::mode::probe : fd_watch::mode::wait);
     return;
   }
+  d.state = op::none;
   reading ? do_read() : do_write();
   update_read_suspension();
   sync();
@@ -344,6 +349,14 @@ bool bufferevent::finish_connect() {
   socklen_t len = sizeof err;
   if (::getsockopt(fd_, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
     err = errno;
+  if (err == 0 && connect_wait_) {
+    // No error yet is no proof of a connection (a wakeup may be spurious).
+    struct sockaddr_storage peer;
+    socklen_t plen = sizeof peer;
+    if (::getpeername(fd_, reinterpret_cast<struct sockaddr*>(&peer), &plen) < 0 &&
+        errno == ENOTCONN)
+      err = EINPROGRESS;
+  }
   if (err == EINPROGRESS || err == EINTR) {
     start(write_, op::wait);
     return false;
@@ -388,7 +401,7 @@ void bufferevent::do_write() {
   restart_timer(write_);
   if (output_.length()) {
     // Short: the socket is full, wait for room. Whole but more left: go on.
-    start(write_, static_cast<size_t>(r) < before ? op::wait : op::kick);
+    start(write_, output_.last_write_was_short() ? op::wait : op::kick);
   }
   if (output_.length() <= wm_write_.low)
     run_writecb();
@@ -577,10 +590,7 @@ int bufferevent::setfd(int fd) {
     return fail(-1, EINVAL);
   stop(read_);
   stop(write_);
-  if (desc_) {
-    desc_->release();  // the old fd is not closed, as in libevent
-    desc_.reset();
-  }
+  watch_.release();  // the old fd is not closed, as in libevent
   fd_ = -1;
   connecting_ = connect_wait_ = false;
   if (fd >= 0) {
@@ -660,17 +670,10 @@ int bufferevent::connect(const struct sockaddr* sa, int socklen) {
 }
 
 void bufferevent::close_socket() noexcept {
-  const bool close = options_ & BEV_OPT_CLOSE_ON_FREE;
-  if (desc_) {
-    boost::system::error_code ec;
-    if (close)
-      desc_->close(ec);
-    else
-      desc_->release();
-    desc_.reset();
-  } else if (close && fd_ >= 0) {
-    ::close(fd_);  // detached earlier: the fd was kept for us to close
-  }
+  const bool close = (options_ & BEV_OPT_CLOSE_ON_FREE) && fd_ >= 0;
+  watch_.release(close);
+  if (close)
+    ::close(fd_);
   fd_ = -1;
 }
 
@@ -698,10 +701,7 @@ void bufferevent::detach_from_base() noexcept {
     d->timer_armed = false;
     d->timer.reset();
   }
-  if (desc_) {
-    desc_->release();  // the fd stays ours until bufferevent_free
-    desc_.reset();
-  }
+  watch_.release();  // the fd stays ours until bufferevent_free
   base_ = nullptr;
 }
 

@@ -2,6 +2,7 @@
 #include "detail/base.hpp"
 #include "detail/c_boundary.hpp"
 #include "detail/event_core.hpp"
+#include "detail/fd_watch.hpp"
 #include "detail/log.hpp"
 
 #include <event2/event.h>
@@ -59,10 +60,20 @@ event_base::~event_base() {
     list->detach_from_base();
     list = next;
   }
+  if (mux_)
+    mux_->destroy();     // after its last watch, before the io_context
   self_.reset();         // handlers still queued on a borrowed context: no-ops
   events_.reset();       // fd registrations, timer and signals go
   exit_timers_.clear();  // cancels their waits
   owned_.reset();        // destroys handlers never run; they drop their refs
+}
+
+io_mux* event_base::mux() noexcept {
+  if (!mux_ && !mux_failed_ && !multi_threaded_) {
+    mux_ = io_mux::create(*ctx_);
+    mux_failed_ = !mux_;
+  }
+  return mux_;
 }
 
 void event_base::attach(attached* obj) {

@@ -26,6 +26,7 @@ namespace evasio::detail {
 // of them so that event_base_free() can detach the survivors: their Asio
 // objects belong to the io_context, which may be destroyed with the base.
 class event_core;
+class io_mux;
 
 class attached {
 public:
@@ -73,6 +74,10 @@ struct event_base {
   // Held weakly by handlers that may outlive the base (borrowed contexts).
   const std::shared_ptr<event_base*>& token() const noexcept { return self_; }
   evasio::detail::event_core& events() noexcept { return *events_; }
+  // The epoll set of this base's bufferevents when one thread runs it (see
+  // fd_watch.hpp), made on first use; nullptr on other bases, or if it
+  // cannot be made (they then wait through Asio's reactor).
+  evasio::detail::io_mux* mux() noexcept;
 
   void attach(evasio::detail::attached* obj);
   void detach(evasio::detail::attached* obj) noexcept;
@@ -99,6 +104,8 @@ private:
   // this token weakly and do nothing once it is gone.
   std::shared_ptr<event_base*> self_;
   std::unique_ptr<evasio::detail::event_core> events_;
+  evasio::detail::io_mux* mux_ = nullptr;
+  bool mux_failed_ = false;
 
   std::mutex mutex_;  // guards the lists below; never taken per operation
   evasio::detail::attached* objects_ = nullptr;
