@@ -1292,6 +1292,107 @@ BOOST_AUTO_TEST_CASE(eof_after_data_delivers_all_the_data_first) {
   bufferevent_free(bev);
 }
 
+// Reads everything into got; notes the event that ends it.
+struct read_to_end {
+  std::string got;
+  short what = 0;
+  static void on_read(struct bufferevent* b, void* arg) {
+    auto* c = static_cast<read_to_end*>(arg);
+    char buf[4096];
+    size_t n;
+    while ((n = bufferevent_read(b, buf, sizeof buf)) > 0)
+      c->got.append(buf, n);
+  }
+  static void on_event(struct bufferevent*, short what, void* arg) {
+    static_cast<read_to_end*>(arg)->what = what;
+  }
+};
+
+// The peer's FIN is already queued behind the data when reading starts: the
+// read that takes the data comes up short, and the end of file must still
+// be noticed (nothing new will arrive to wake the reader).
+void check_eof_queued_behind_data(event_base* base, Fd& ours, Fd& peer) {
+  send_str(peer.get(), "all there is");
+  BOOST_REQUIRE(::shutdown(peer.get(), SHUT_WR) == 0);
+  struct bufferevent* bev = bufferevent_socket_new(base, ours.get(), 0);
+  BOOST_REQUIRE(bev != nullptr);
+  read_to_end ctx;
+  bufferevent_setcb(bev, read_to_end::on_read, nullptr, read_to_end::on_event, &ctx);
+  BOOST_REQUIRE(bufferevent_enable(bev, EV_READ) == 0);
+  BOOST_TEST(event_base_dispatch(base) == 1);
+  BOOST_TEST(ctx.got == "all there is");
+  BOOST_TEST(ctx.what == (BEV_EVENT_EOF | BEV_EVENT_READING));
+  bufferevent_free(bev);
+}
+
+BOOST_AUTO_TEST_CASE(eof_queued_behind_the_data_before_reading_starts_is_reported) {
+  socket_pair s;
+  check_eof_queued_behind_data(base, s.a, s.b);
+}
+
+BOOST_AUTO_TEST_CASE(eof_queued_behind_the_data_on_tcp_is_reported) {
+  tcp_listener l;
+  Fd client = nettest::connect_to(l.addr);
+  BOOST_REQUIRE(client.valid());
+  Fd server = l.accept_one();
+  BOOST_REQUIRE(server.valid());
+  BOOST_REQUIRE(evutil_make_socket_nonblocking(server.get()) == 0);
+  check_eof_queued_behind_data(base, server, client);
+}
+
+BOOST_AUTO_TEST_CASE(socket_new_leaves_the_fd_flags_alone) {
+  // As libevent: the bufferevent reads and writes without making a blocking
+  // fd non-blocking behind its owner's back.
+  int sv[2];
+  BOOST_REQUIRE(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == 0);
+  Fd ours(sv[0]), peer(sv[1]);
+  const int before = ::fcntl(ours.get(), F_GETFL);
+  BOOST_REQUIRE(!(before & O_NONBLOCK));
+  struct bufferevent* bev = bufferevent_socket_new(base, ours.get(), 0);
+  BOOST_REQUIRE(bev != nullptr);
+  read_to_end ctx;
+  bufferevent_setcb(bev, read_to_end::on_read, nullptr, read_to_end::on_event, &ctx);
+  BOOST_REQUIRE(bufferevent_enable(bev, EV_READ | EV_WRITE) == 0);
+  BOOST_REQUIRE(bufferevent_write(bev, "ping", 4) == 0);
+  send_str(peer.get(), "pong");
+  BOOST_REQUIRE(::shutdown(peer.get(), SHUT_WR) == 0);
+  BOOST_TEST(event_base_dispatch(base) == 1);
+  BOOST_TEST(ctx.got == "pong");
+  BOOST_TEST(recv_exactly(peer.get(), 4) == "ping");
+  BOOST_TEST(::fcntl(ours.get(), F_GETFL) == before);
+  bufferevent_free(bev);
+}
+
+BOOST_AUTO_TEST_CASE(a_duplicate_left_open_after_close_on_free_does_not_disturb_later_ones) {
+  // CLOSE_ON_FREE closes our fd, but a dup of it keeps the socket alive, and
+  // with it anything the kernel still associates with it. Traffic on that
+  // socket must not reach (or confuse) the bufferevents made afterwards.
+  socket_pair first;
+  Fd dup_of_first(::dup(first.a.get()));
+  BOOST_REQUIRE(dup_of_first.valid());
+  struct bufferevent* old = bufferevent_socket_new(base, first.a.release(), BEV_OPT_CLOSE_ON_FREE);
+  BOOST_REQUIRE(old != nullptr);
+  BOOST_REQUIRE(bufferevent_enable(old, EV_READ) == 0);
+  BOOST_TEST(event_base_loop(base, EVLOOP_NONBLOCK) == 0);
+  bufferevent_free(old);
+
+  socket_pair second;
+  struct bufferevent* bev = bufferevent_socket_new(base, second.a.get(), 0);
+  BOOST_REQUIRE(bev != nullptr);
+  read_to_end ctx;
+  bufferevent_setcb(bev, read_to_end::on_read, nullptr, read_to_end::on_event, &ctx);
+  BOOST_REQUIRE(bufferevent_enable(bev, EV_READ) == 0);
+  send_str(first.b.get(), "for the duplicate");
+  BOOST_TEST(event_base_loop(base, EVLOOP_NONBLOCK) == 0);
+  send_str(second.b.get(), "for the new one");
+  BOOST_REQUIRE(::shutdown(second.b.get(), SHUT_WR) == 0);
+  BOOST_TEST(event_base_dispatch(base) == 1);
+  BOOST_TEST(ctx.got == "for the new one");
+  BOOST_TEST(ctx.what == (BEV_EVENT_EOF | BEV_EVENT_READING));
+  BOOST_TEST(unread_bytes(dup_of_first.get()) == std::strlen("for the duplicate"));
+  bufferevent_free(bev);
+}
+
 BOOST_AUTO_TEST_CASE(write_to_a_closed_peer_reports_a_writing_error) {
   // SIGPIPE is ignored here (as servers do); the failure comes as an event.
   socket_pair s;
