@@ -9,7 +9,10 @@
 #
 # Options: --rounds N (>= 1; 5 by default), --duration S (measured seconds
 # per run, 3), --warmup S (0.5), --no-syscalls (no strace and no perf
-# counts), --no-memory, --no-build,
+# counts), --no-memory, --no-build, --bin DIR (use the bench binaries already
+# built in DIR: no build, no package installation; the ctest bench_smoke runs
+# `run.sh --smoke --bin DIR --out DIR2 --no-pin`), --out DIR (results and
+# logs there instead of build-bench/results),
 # --no-pin (by default, for stream and ping-pong, the server runs on CPU
 # $SERVER_CPU (1) and bench-load on CPU $CLIENT_CPU (0), so that the scheduler
 # does not put both on one core; churn runs unpinned, see pins() below).
@@ -37,6 +40,7 @@ cd "$(dirname "$SELF")/.."
 ROOT=$(pwd)
 
 rounds=5 duration=3 warmup=0.5 smoke=0 write_results=0 do_syscalls=1 do_perf=1 do_memory=1 do_build=1 pin=1
+bin_dir= out_dir=
 while [ $# -gt 0 ]; do
   case "$1" in
     --rounds) rounds=$2; shift ;;
@@ -47,6 +51,8 @@ while [ $# -gt 0 ]; do
     --no-syscalls) do_syscalls=0 do_perf=0 ;;
     --no-memory) do_memory=0 ;;
     --no-build) do_build=0 ;;
+    --bin) bin_dir=$(cd "$2" && pwd); do_build=0; shift ;;
+    --out) out_dir=$2; shift ;;
     --no-pin) pin=0 ;;
     -h|--help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$SELF"; exit 0 ;;
     *) echo "run.sh: unknown option $1 (try --help)" >&2; exit 2 ;;
@@ -65,7 +71,7 @@ SERVER_CPU=${SERVER_CPU:-1} CLIENT_CPU=${CLIENT_CPU:-0}
 if [ "$smoke" = 1 ]; then
   [ "$write_results" = 1 ] && { echo "run.sh: --smoke measures nothing; not with --write-results" >&2; exit 2; }
   rounds=1 duration=1 warmup=0.2 do_syscalls=0 do_perf=0
-  IDLE_CONNS=1000
+  IDLE_CONNS=200
 fi
 if [ "$write_results" = 1 ] && [ "$rounds" -lt 5 ]; then
   echo "run.sh: --write-results needs at least 5 rounds" >&2; exit 2
@@ -73,9 +79,10 @@ fi
 
 SERVERS=(libevent evasio asio epoll)
 BUILD=$ROOT/build-bench
-OUT=$BUILD/results
+OUT=${out_dir:-$BUILD/results}
 LOGS=$OUT/logs
 mkdir -p "$LOGS"
+OUT=$(cd "$OUT" && pwd) LOGS=$(cd "$LOGS" && pwd)
 RUNS=$OUT/runs.txt        # one RESULT line per timed run, prefixed with round= server=
 SYSC=$OUT/syscalls.txt    # one line per server and workload: strace -c
 PERFC=$OUT/syscalls-perf.txt  # the same from perf's tracepoint counts, at full speed
@@ -100,13 +107,15 @@ install_missing() {
   DEBIAN_FRONTEND=noninteractive apt-get update -q
   DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"
 }
-if command -v dpkg-query >/dev/null; then install_missing; fi
+if [ -z "$bin_dir" ] && command -v dpkg-query >/dev/null; then install_missing; fi
 
 # ---- build -----------------------------------------------------------------
 # With the top-level option present: build-bench/ is configured from the
 # repository itself. Without it (not added yet): a wrapper project in
 # build-bench/fallback/ adds the repository and bench/ as subdirectories.
-if grep -q 'EVASIO_BUILD_BENCH' CMakeLists.txt; then
+if [ -n "$bin_dir" ]; then
+  SRC= BIN_DIR=$(dirname "$bin_dir")
+elif grep -q 'EVASIO_BUILD_BENCH' CMakeLists.txt; then
   SRC=$ROOT BIN_DIR=$BUILD
 else
   log "note: CMakeLists.txt has no EVASIO_BUILD_BENCH yet; building through build-bench/fallback/"
@@ -119,7 +128,7 @@ add_subdirectory("$ROOT/bench" bench)
 EOF
   SRC=$BUILD/fallback/src BIN_DIR=$BUILD/fallback/build
 fi
-BIN=$BIN_DIR/bench
+BIN=${bin_dir:-$BIN_DIR/bench}
 if [ "$do_build" = 1 ]; then
   log "=== build ($BIN_DIR)"
   cmake -S "$SRC" -B "$BIN_DIR" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DEVASIO_BUILD_BENCH=ON \
@@ -133,10 +142,13 @@ for b in bench-echo-libevent bench-echo-evasio bench-echo-asio bench-echo-epoll 
   [ -x "$BIN/$b" ] || { log "run.sh: $BIN/$b is missing (build first)"; exit 1; }
 done
 # Each echo build must link what its name says.
+# (ldd's output is read whole first: `ldd | grep -q` under pipefail fails
+# whenever grep exits before ldd has written everything.)
 if command -v ldd >/dev/null; then
-  ldd "$BIN/bench-echo-libevent" | grep -q 'libevent' && ! ldd "$BIN/bench-echo-libevent" | grep -q libevasio \
+  libs_libevent=$(ldd "$BIN/bench-echo-libevent") libs_evasio=$(ldd "$BIN/bench-echo-evasio")
+  grep -q 'libevent' <<<"$libs_libevent" && ! grep -q libevasio <<<"$libs_libevent" \
     || { log "run.sh: bench-echo-libevent does not link real libevent"; exit 1; }
-  ldd "$BIN/bench-echo-evasio" | grep -q 'libevasio' && ! ldd "$BIN/bench-echo-evasio" | grep -q 'libevent' \
+  grep -q 'libevasio' <<<"$libs_evasio" && ! grep -q 'libevent' <<<"$libs_evasio" \
     || { log "run.sh: bench-echo-evasio does not link evasio alone"; exit 1; }
 fi
 
@@ -188,13 +200,17 @@ pins() {
 }
 
 # run_load SERVER LABEL ARGS...: a fresh server, one bench-load run; the
-# RESULT line is left in $result.
+# RESULT line is left in $result. The servers print only errors (a
+# bufferevent or accept error, libevent's [warn] lines): a server that
+# writes anything during a run fails it, as one that dies does.
 result=
 run_load() {
   local s=$1 label=$2; shift 2
-  local rc
+  local rc log_size
   next_port
   pins "$label"
+  touch "$LOGS/server-$s.log"
+  log_size=$(wc -c <"$LOGS/server-$s.log")
   "${pin_server[@]}" "$BIN/bench-echo-$s" "$port" >>"$LOGS/server-$s.log" 2>&1 &
   server_pid=$!   # taskset execs the server: same process
   set +e
@@ -208,6 +224,10 @@ run_load() {
   stop_server
   if [ $rc -ne 0 ] || [ -z "$result" ]; then
     log "FAILED: $label against bench-echo-$s (exit $rc):"; tail -5 "$LOGS/load.log" >&2; exit 1
+  fi
+  if [ "$(wc -c <"$LOGS/server-$s.log")" != "$log_size" ]; then
+    log "FAILED: bench-echo-$s reported errors during $label:"; tail -c +$((log_size + 1)) "$LOGS/server-$s.log" | tail -5 >&2
+    exit 1
   fi
 }
 
@@ -315,9 +335,10 @@ fi
 
 # ---- system calls per operation --------------------------------------------
 # Each server under `strace -c -f` over a fixed workload; total calls divided
-# by everything the run completed (round trips, MiB, connections).
+# by everything the run completed (round trips, MiB, connections). The count
+# itself is bench/strace-count.sh, which the ctest bench_syscalls_pingpong
+# (bench/check-syscalls.sh) uses too.
 if [ "$do_syscalls" = 1 ]; then
-  command -v strace >/dev/null || { log "run.sh: strace is missing"; exit 1; }
   log "=== system calls per operation (strace -c -f, fixed workloads)"
   for w in pingpong stream churn; do
     case $w in
@@ -327,31 +348,15 @@ if [ "$do_syscalls" = 1 ]; then
     esac
     for s in "${SERVERS[@]}"; do
       next_port
-      f=$OUT/strace-$s-$w.txt
-      strace -c -f -o "$f" "$BIN/bench-echo-$s" "$port" >>"$LOGS/server-$s.log" 2>&1 &
-      server_pid=$!   # strace; the server is its child
       set +e
       # shellcheck disable=SC2086
-      res=$(timeout -k 5 300 "$BIN/bench-load" --port "$port" $args --timeout 280 2>>"$LOGS/load.log")
+      line=$(bash "$ROOT/bench/strace-count.sh" --bin "$BIN" --server "$s" --port "$port" \
+               --out "$OUT/strace-$s-$w.txt" --log "$LOGS/strace-$s.log" --timeout 280 -- $args)
       rc=$?
       set -e
-      child=$(cat "/proc/$server_pid/task/$server_pid/children" 2>/dev/null || true)
-      [ -n "$child" ] || child=$(pgrep -P "$server_pid" 2>/dev/null || true)
-      if [ -n "$child" ]; then
-        kill -TERM $child 2>/dev/null || true   # strace writes its summary when the server ends
-      else
-        kill -TERM "$server_pid" 2>/dev/null || true
-      fi
-      wait "$server_pid" 2>/dev/null || true
-      server_pid=
-      if [ $rc -ne 0 ]; then log "FAILED: $w under strace against bench-echo-$s"; tail -5 "$LOGS/load.log" >&2; exit 1; fi
-      all=$(printf '%s\n' "$res" | tr ' ' '\n' | sed -n 's/^all_ops=//p')
-      [ "$w" = stream ] && all=$(awk -v b="$all" 'BEGIN{printf "%.3f", b/1048576}')
-      calls=$(awk '$NF=="total"{print $4}' "$f")
-      detail=$(awk -v n="$all" -v c="$calls" '$1 ~ /^[0-9.]+$/ && NF >= 5 && $NF != "total" && $4 >= 0.005 * c {printf "%s %.2f, ", $NF, $4/n}' "$f" | sed 's/, $//')
-      printf 'server=%s workload=%s ops=%s calls=%s per_op=%s detail=%s\n' "$s" "$w" "$all" "$calls" \
-        "$(awk -v c="$calls" -v n="$all" 'BEGIN{printf "%.2f", c/n}')" "$detail" >>"$SYSC"
-      log "  $(printf '%-9s %-8s' "$s" "$w") $(awk -v c="$calls" -v n="$all" 'BEGIN{printf "%.2f", c/n}') per op: $detail"
+      if [ $rc -ne 0 ]; then log "FAILED: $w under strace against bench-echo-$s (exit $rc; $LOGS/strace-$s.log)"; exit 1; fi
+      printf '%s\n' "$line" >>"$SYSC"
+      log "  $(printf '%-9s %-8s' "$s" "$w") $(printf '%s\n' "$line" | sed 's/.* per_op=\([^ ]*\) .* detail=/\1 per op: /')"
     done
   done
 fi

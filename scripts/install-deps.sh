@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Installs what evasio needs on Debian 12, from Debian's packages only.
-# libevent-dev is the oracle of the differential tests: never linked into evasio.
+# libevent-dev is the oracle of the differential tests (and the benchmark's
+# comparison): never linked into evasio. strace: the ctest bench_syscalls_pingpong.
 # Usage: scripts/install-deps.sh [--with-tests]
 set -euo pipefail
 pkgs=(cmake make g++ pkg-config libboost1.81-dev)
 if [ "${1:-}" = "--with-tests" ]; then
-  pkgs+=(libboost-test1.81-dev libevent-dev clang libclang-rt-14-dev)
+  pkgs+=(libboost-test1.81-dev libevent-dev clang libclang-rt-14-dev strace)
 fi
 missing=()
 for p in "${pkgs[@]}"; do
