@@ -76,8 +76,12 @@ io_mux* event_base::mux() noexcept {
   return mux_;
 }
 
+// One thread runs a base that is not multi-threaded: no lock per object
+// (a bufferevent per accepted connection) there.
 void event_base::attach(attached* obj) {
-  std::lock_guard<std::mutex> g(mutex_);
+  std::unique_lock<std::mutex> g(mutex_, std::defer_lock);
+  if (multi_threaded_)
+    g.lock();
   obj->prev_ = nullptr;
   obj->next_ = objects_;
   if (objects_)
@@ -86,7 +90,9 @@ void event_base::attach(attached* obj) {
 }
 
 void event_base::detach(attached* obj) noexcept {
-  std::lock_guard<std::mutex> g(mutex_);
+  std::unique_lock<std::mutex> g(mutex_, std::defer_lock);
+  if (multi_threaded_)
+    g.lock();
   if (obj->prev_)
     obj->prev_->next_ = obj->next_;
   else if (objects_ == obj)

@@ -107,7 +107,7 @@ private:
   evasio::detail::io_mux* mux_ = nullptr;
   bool mux_failed_ = false;
 
-  std::mutex mutex_;  // guards the lists below; never taken per operation
+  std::mutex mutex_;  // guards the lists below, on multi-threaded bases; never per operation
   evasio::detail::attached* objects_ = nullptr;
   std::vector<std::unique_ptr<boost::asio::steady_timer>> exit_timers_;
 };

@@ -33,6 +33,9 @@ namespace evasio {
 event_base* make_event_base(boost::asio::io_context& ctx) noexcept;
 
 // The io_context behind any base, owned or not. base must not be null.
+// One that a base owns (event_base_new()) may take the application's
+// handlers too, but only the thread in event_base_dispatch() may run it:
+// its bufferevents count on that (see README, "Threading model").
 boost::asio::io_context& get_io_context(event_base* base) noexcept;
 
 // The acceptor under a TCP (AF_INET/AF_INET6) listener, or nullptr for other
