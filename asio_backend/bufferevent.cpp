@@ -41,6 +41,11 @@ struct bufferevent : attached {
         options_(options), watch_(&bufferevent::on_watch, this) {
     output_.on_add = &bufferevent::output_grew;
     output_.on_add_arg = this;
+    // As libevent's socket bufferevents: the user may not add to the input
+    // nor take from the output (the bufferevent itself still does).
+    // bufferevent_setfd (and so bufferevent_socket_connect) lifts this.
+    input_.frozen_back = true;
+    output_.frozen_front = true;
   }
   ~bufferevent() override {
     if (base_)
@@ -592,6 +597,7 @@ int bufferevent::setfd(int fd) {
   stop(write_);
   watch_.release();  // the old fd is not closed, as in libevent
   fd_ = -1;
+  input_.frozen_back = output_.frozen_front = false;  // as libevent's setfd
   connecting_ = connect_wait_ = false;
   if (fd >= 0) {
     boost::system::error_code ec;
@@ -646,6 +652,7 @@ int bufferevent::connect(const struct sockaddr* sa, int socklen) {
       ::close(fd);
     return fail(-1, err);
   }
+  input_.frozen_back = output_.frozen_front = false;  // libevent's connect calls setfd
   if (state == 0) {
     connecting_ = connect_wait_ = true;
     stop(read_);

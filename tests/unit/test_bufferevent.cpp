@@ -1393,6 +1393,41 @@ BOOST_AUTO_TEST_CASE(a_duplicate_left_open_after_close_on_free_does_not_disturb_
   bufferevent_free(bev);
 }
 
+BOOST_AUTO_TEST_CASE(socket_new_freezes_the_input_end_and_the_output_start) {
+  // The bufferevent alone fills its input and empties its output.
+  socket_pair s;
+  struct bufferevent* bev = bufferevent_socket_new(base, s.a.get(), 0);
+  BOOST_REQUIRE(bev != nullptr);
+  evbuffer* in = bufferevent_get_input(bev);
+  evbuffer* out = bufferevent_get_output(bev);
+  BOOST_TEST(evbuffer_add(in, "x", 1) == -1);
+  BOOST_TEST(evbuffer_get_length(in) == 0u);
+  BOOST_REQUIRE(bufferevent_write(bev, "abc", 3) == 0);  // the output's end is open
+  BOOST_TEST(evbuffer_drain(out, 1) == -1);
+  BOOST_TEST(evbuffer_get_length(out) == 3u);
+  // What they still allow: taking from the input, adding to the output.
+  send_str(s.b.get(), "hi");
+  read_to_end ctx;
+  bufferevent_setcb(bev, read_to_end::on_read, nullptr, nullptr, &ctx);
+  BOOST_REQUIRE(bufferevent_enable(bev, EV_READ) == 0);
+  BOOST_TEST(event_base_loop(base, EVLOOP_ONCE) == 0);
+  BOOST_TEST(ctx.got == "hi");
+  BOOST_TEST(recv_exactly(s.b.get(), 3) == "abc");
+  bufferevent_free(bev);
+}
+
+BOOST_AUTO_TEST_CASE(setfd_unfreezes_the_buffers_as_libevent_does) {
+  socket_pair s;
+  struct bufferevent* bev = bufferevent_socket_new(base, -1, 0);
+  BOOST_REQUIRE(bev != nullptr);
+  BOOST_TEST(evbuffer_add(bufferevent_get_input(bev), "x", 1) == -1);
+  BOOST_REQUIRE(bufferevent_setfd(bev, s.a.get()) == 0);
+  BOOST_TEST(evbuffer_add(bufferevent_get_input(bev), "x", 1) == 0);
+  BOOST_REQUIRE(evbuffer_add(bufferevent_get_output(bev), "yz", 2) == 0);
+  BOOST_TEST(evbuffer_drain(bufferevent_get_output(bev), 1) == 0);
+  bufferevent_free(bev);
+}
+
 BOOST_AUTO_TEST_CASE(write_to_a_closed_peer_reports_a_writing_error) {
   // SIGPIPE is ignored here (as servers do); the failure comes as an event.
   socket_pair s;
