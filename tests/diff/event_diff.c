@@ -2483,6 +2483,112 @@ static void sc_bev_free(void)
 	end();
 }
 
+/* A connected TCP pair on 127.0.0.1: *ours non-blocking, *peer blocking. */
+static int tcp_pair(int *ours, int *peer)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+	int lfd = tcp_listener(&ss, &len, 0);
+	if (lfd < 0)
+		return -1;
+	*peer = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (*peer < 0 || connect(*peer, (struct sockaddr *)&ss, len) < 0) {
+		close(lfd);
+		return -1;
+	}
+	*ours = accept(lfd, NULL, NULL);
+	close(lfd);
+	if (*ours < 0)
+		return -1;
+	evutil_make_socket_nonblocking(*ours);
+	return 0;
+}
+
+static void b_event_reply(struct bufferevent *bev, short what, void *arg)
+{
+	b_event(bev, what, arg);
+	if (what & BEV_EVENT_EOF)
+		bufferevent_write(bev, "bye", 3);
+}
+
+/* How streams end: a pipe's writer going away (before and while the reader
+ * waits), a TCP reset behind data, and a half-close answered after the EOF. */
+static void sc_bev_stream_ends(void)
+{
+	struct event_base *base = event_base_new();
+	struct bufferevent *bev;
+	struct bseen bs;
+	int p[2], ours, peer, rc;
+	struct linger lg;
+	char buf[16];
+	begin("bev_stream_ends");
+
+	make_pipe(p);
+	put(p[1], "pipe data");
+	close(p[1]);
+	bev = bufferevent_socket_new(base, p[0], BEV_OPT_CLOSE_ON_FREE);
+	memset(&bs, 0, sizeof bs);
+	bufferevent_setcb(bev, b_read_take, NULL, b_event, &bs);
+	bufferevent_enable(bev, EV_READ);
+	rc = event_base_dispatch(base);
+	out("pipe closed before reading: dispatch=%d data=\"%s\" events=%d what=%s", rc, bs.data,
+	    bs.events, bs.events ? bevbits(bs.whats[0]) : "-");
+	bufferevent_free(bev);
+
+	make_pipe(p);
+	bev = bufferevent_socket_new(base, p[0], BEV_OPT_CLOSE_ON_FREE);
+	memset(&bs, 0, sizeof bs);
+	bufferevent_setcb(bev, b_read_take, NULL, b_event, &bs);
+	bufferevent_enable(bev, EV_READ);
+	rc = event_base_loop(base, EVLOOP_NONBLOCK);
+	put(p[1], "late");
+	rc = event_base_loop(base, EVLOOP_ONCE);
+	close(p[1]);
+	rc = event_base_dispatch(base);
+	out("pipe closed while waiting: dispatch=%d data=\"%s\" reads=%d events=%d what=%s", rc,
+	    bs.data, bs.reads, bs.events, bs.events ? bevbits(bs.whats[0]) : "-");
+	bufferevent_free(bev);
+
+	if (tcp_pair(&ours, &peer) == 0) {
+		send_all(peer, "before the reset", 16);
+		lg.l_onoff = 1;
+		lg.l_linger = 0;
+		setsockopt(peer, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+		close(peer);
+		bev = bufferevent_socket_new(base, ours, BEV_OPT_CLOSE_ON_FREE);
+		memset(&bs, 0, sizeof bs);
+		bufferevent_setcb(bev, b_read_take, NULL, b_event, &bs);
+		bufferevent_enable(bev, EV_READ);
+		rc = event_base_dispatch(base);
+		out("tcp reset behind data: dispatch=%d data=\"%s\" events=%d what=%s err=%s", rc,
+		    bs.data, bs.events, bs.events ? bevbits(bs.whats[0]) : "-", errname(bs.err));
+		bufferevent_free(bev);
+	} else {
+		out("tcp reset behind data: no tcp pair");
+	}
+
+	if (tcp_pair(&ours, &peer) == 0) {
+		send_all(peer, "request", 7);
+		shutdown(peer, SHUT_WR);
+		bev = bufferevent_socket_new(base, ours, BEV_OPT_CLOSE_ON_FREE);
+		memset(&bs, 0, sizeof bs);
+		bufferevent_setcb(bev, b_read_take, NULL, b_event_reply, &bs);
+		bufferevent_enable(bev, EV_READ | EV_WRITE);
+		rc = event_base_dispatch(base);
+		memset(buf, 0, sizeof buf);
+		recv_n(peer, buf, 3);
+		out("half-close answered after eof: dispatch=%d data=\"%s\" what=%s peer=\"%s\" enabled=%s",
+		    rc, bs.data, bs.events ? bevbits(bs.whats[0]) : "-", buf,
+		    evbits(bufferevent_get_enabled(bev)));
+		bufferevent_free(bev);
+		close(peer);
+	} else {
+		out("half-close answered after eof: no tcp pair");
+	}
+	event_base_free(base);
+	end();
+}
+
 int main(void)
 {
 	struct sigaction sa;
@@ -2514,6 +2620,7 @@ int main(void)
 	sc_bev_setfd();
 	sc_bev_deferred_eof();
 	sc_bev_free();
+	sc_bev_stream_ends();
 	printf("== done\n");
 	return 0;
 }
