@@ -1,7 +1,7 @@
-# Runs the oracle (real libevent) and candidate (evasio) builds of
-# listener_diff.c and fails when their stdouts differ.
-#   cmake -DORACLE=<exe> -DCANDIDATE=<exe> -DWORKDIR=<dir> -P compare.cmake
-foreach(v ORACLE CANDIDATE WORKDIR)
+# Runs the oracle (real libevent) and candidate (evasio) builds of one
+# transcript program (NAME_diff.c) and fails when their stdouts differ.
+#   cmake -DNAME=<name> -DORACLE=<exe> -DCANDIDATE=<exe> -DWORKDIR=<dir> -P compare.cmake
+foreach(v NAME ORACLE CANDIDATE WORKDIR)
   if(NOT DEFINED ${v})
     message(FATAL_ERROR "compare.cmake: -D${v}=... is required")
   endif()
@@ -46,8 +46,8 @@ if(NOT same EQUAL 0)
 endif()
 
 if(failed)
-  message(FATAL_ERROR "listener_differential: FAILED")
+  message(FATAL_ERROR "${NAME}_differential: FAILED")
 endif()
 file(STRINGS ${out_oracle} lines)
 list(LENGTH lines n)
-message("listener_differential: ${n} transcript lines identical")
+message("${NAME}_differential: ${n} transcript lines identical")
