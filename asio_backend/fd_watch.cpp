@@ -202,13 +202,27 @@ int io_mux::add(fd_watch* w, int fd) noexcept {
   ev.events = mux_events;
   ev.data.u64 = s;
   if (::epoll_ctl(epfd_, EPOLL_CTL_ADD, fd, &ev) < 0) {
-    const int err = errno;
-    free_.push_back(s);
-    return err;
+    int err = errno;
+    // Already in the set: left behind by a closing remove() while a
+    // duplicate kept the socket open, and now back under this fd number
+    // (dup2). Take the entry over, unless a live watch has that fd.
+    if (err == EEXIST && !watched(fd) && ::epoll_ctl(epfd_, EPOLL_CTL_MOD, fd, &ev) == 0)
+      err = 0;
+    if (err) {
+      free_.push_back(s);
+      return err;
+    }
   }
   slots_[s] = w;
   w->slot_ = s;
   return 0;
+}
+
+bool io_mux::watched(int fd) const noexcept {
+  for (const fd_watch* w : slots_)  // rare path: a scan will do
+    if (w && w->fd_ == fd)
+      return true;
+  return false;
 }
 
 void io_mux::remove(fd_watch* w, bool closing) noexcept {

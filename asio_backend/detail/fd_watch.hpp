@@ -124,6 +124,7 @@ private:
   ~io_mux();
   int add(fd_watch* w, int fd) noexcept;
   void remove(fd_watch* w, bool closing) noexcept;
+  bool watched(int fd) const noexcept;
   static void on_outer(void* self, fd_watch::dir, fd_watch::result r);
   void harvest();
 
