@@ -280,6 +280,34 @@ inline bool wait_readable(int fd, int timeout_ms = 5000) {
   return r == 1 && (p.revents & (POLLIN | POLLHUP | POLLERR)) != 0;
 }
 
+// Calls io(fd, p, n), a read or a write, until all n bytes are through,
+// retrying on EINTR; false on an error or end of file.
+template <class Io, class Byte>
+bool transfer_all(Io io, int fd, Byte* p, size_t n) {
+  while (n) {
+    const ssize_t r = io(fd, p, n);
+    if (r < 0 && errno == EINTR)
+      continue;
+    if (r <= 0)
+      return false;
+    p += r;
+    n -= static_cast<size_t>(r);
+  }
+  return true;
+}
+
+// Writes all n bytes to a blocking fd; false on error.
+inline bool write_all(int fd, const void* p, size_t n) {
+  return transfer_all([](int f, const char* c, size_t k) { return ::write(f, c, k); }, fd,
+                      static_cast<const char*>(p), n);
+}
+
+// Reads exactly n bytes from a blocking fd; false on error or early EOF.
+inline bool read_exact(int fd, void* p, size_t n) {
+  return transfer_all([](int f, char* c, size_t k) { return ::read(f, c, k); }, fd,
+                      static_cast<char*>(p), n);
+}
+
 inline bool ipv6_loopback_works() {
   Fd s(::socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0));
   if (!s.valid())

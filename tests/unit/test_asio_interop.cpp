@@ -12,7 +12,7 @@
 #include <event2/listener.h>
 #include <event2/util.h>
 
-#include "net.hpp"
+#include "fixtures.hpp"
 
 #include <boost/asio/post.hpp>
 #include <boost/asio/read.hpp>
@@ -39,10 +39,7 @@ using asio::ip::tcp;
 
 namespace {
 
-struct Watchdog {
-  SafetyAlarm alarm{60, utf::framework::current_test_case().p_name.get()};
-  Watchdog() { ignore_sigpipe(); }
-};
+using Watchdog = CaseAlarm<60>;
 
 // A base over ctx, freed at scope exit (declare after the io_context).
 struct AppBase {
@@ -56,30 +53,10 @@ struct AppBase {
   operator event_base*() const { return b; }
 };
 
-// Frees the listener at scope exit (declare after the base it uses).
-struct Listener {
-  evconnlistener* l;
-  explicit Listener(evconnlistener* p) : l(p) {}
-  ~Listener() {
-    if (l)
-      evconnlistener_free(l);
-  }
-  Listener(const Listener&) = delete;
-  Listener& operator=(const Listener&) = delete;
-  operator evconnlistener*() const { return l; }
-  evconnlistener* release() {
-    evconnlistener* p = l;
-    l = nullptr;
-    return p;
-  }
-};
-
 evconnlistener* bind_listener(event_base* base, const Addr& at, evconnlistener_cb cb, void* arg,
                               unsigned flags = LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE) {
   return evconnlistener_new_bind(base, cb, arg, flags, -1, at.sa(), at.ilen());
 }
-
-Addr address_of(evconnlistener* l) { return local_address(evconnlistener_get_fd(l)); }
 
 // Keeps what it accepts, or closes it.
 struct Keeper {
@@ -114,62 +91,6 @@ bool run_until(asio::io_context& ctx, Pred pred) {
   }
   return true;
 }
-
-bool write_all(int fd, const void* p, size_t n) {
-  const char* c = static_cast<const char*>(p);
-  while (n) {
-    const ssize_t w = ::write(fd, c, n);
-    if (w < 0 && errno == EINTR)
-      continue;
-    if (w <= 0)
-      return false;
-    c += w;
-    n -= static_cast<size_t>(w);
-  }
-  return true;
-}
-
-bool read_exact(int fd, void* p, size_t n) {
-  char* c = static_cast<char*>(p);
-  while (n) {
-    const ssize_t r = ::read(fd, c, n);
-    if (r < 0 && errno == EINTR)
-      continue;
-    if (r <= 0)
-      return false;
-    c += r;
-    n -= static_cast<size_t>(r);
-  }
-  return true;
-}
-
-// RLIMIT_NOFILE lowered to the lowest free fd number, so that no new fd can
-// be made (every lower number is taken); restored on scope exit.
-class NoMoreFds {
-public:
-  NoMoreFds() {
-    BOOST_TEST_REQUIRE(::getrlimit(RLIMIT_NOFILE, &saved_) == 0);
-    const int lowest_free = ::fcntl(0, F_DUPFD_CLOEXEC, 0);
-    BOOST_TEST_REQUIRE(lowest_free >= 0);
-    ::close(lowest_free);
-    rlimit low = saved_;
-    low.rlim_cur = static_cast<rlim_t>(lowest_free);
-    BOOST_TEST_REQUIRE(::setrlimit(RLIMIT_NOFILE, &low) == 0);
-    lowered_ = true;
-  }
-  ~NoMoreFds() { restore(); }
-  NoMoreFds(const NoMoreFds&) = delete;
-  NoMoreFds& operator=(const NoMoreFds&) = delete;
-  void restore() {
-    if (lowered_)
-      ::setrlimit(RLIMIT_NOFILE, &saved_);
-    lowered_ = false;
-  }
-
-private:
-  rlimit saved_{};
-  bool lowered_ = false;
-};
 
 } // namespace
 

@@ -11,7 +11,7 @@
 #include <event2/listener.h>
 #include <event2/util.h>
 
-#include "net.hpp"
+#include "fixtures.hpp"
 
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -26,19 +26,7 @@ namespace utf = boost::unit_test;
 
 namespace {
 
-struct Watchdog {
-  SafetyAlarm alarm{20, utf::framework::current_test_case().p_name.get()};
-  Watchdog() { ignore_sigpipe(); }
-};
-
-struct Base {
-  event_base* b = event_base_new();
-  Base() { BOOST_TEST_REQUIRE(b != nullptr); }
-  ~Base() { event_base_free(b); }
-  Base(const Base&) = delete;
-  Base& operator=(const Base&) = delete;
-  operator event_base*() const { return b; }
-};
+using Watchdog = CaseAlarm<20>;
 
 int g_calls = 0;
 void never_cb(evconnlistener*, evutil_socket_t fd, sockaddr*, int, void*) {

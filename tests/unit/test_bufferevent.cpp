@@ -17,7 +17,7 @@
 #include <event2/event.h>
 #include <event2/thread.h>
 
-#include "net.hpp"
+#include "fixtures.hpp"
 
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -60,22 +60,11 @@ constexpr bool has_read_buffer =
 namespace {
 
 using nettest::Fd;
+using nettest::ms_tv;
+using nettest::stopwatch;
 
-std::string current_test_name() {
-  return boost::unit_test::framework::current_test_case().p_name;
-}
-
-struct base_fixture {
-  base_fixture() : alarm(30, current_test_name()), base(event_base_new()) {
-    nettest::ignore_sigpipe();
-    BOOST_REQUIRE(base != nullptr);
-  }
-  ~base_fixture() { event_base_free(base); }
-  base_fixture(const base_fixture&) = delete;
-  base_fixture& operator=(const base_fixture&) = delete;
-
-  nettest::SafetyAlarm alarm;
-  event_base* base;
+struct base_fixture : nettest::AlarmedBase<30> {
+  base_fixture() { nettest::ignore_sigpipe(); }
 };
 
 // A connected AF_UNIX stream socketpair. `a` goes to the bufferevent
@@ -177,23 +166,6 @@ bool pump(event_base* base, const std::function<bool()>& pred) {
   event_base_dispatch(base);
   event_free(t);
   return pred();
-}
-
-struct stopwatch {
-  stopwatch() { ::clock_gettime(CLOCK_MONOTONIC_COARSE, &start); }
-  long long elapsed_us() const {
-    timespec now;
-    ::clock_gettime(CLOCK_MONOTONIC, &now);
-    return (now.tv_sec - start.tv_sec) * 1000000LL + (now.tv_nsec - start.tv_nsec) / 1000;
-  }
-  timespec start;
-};
-
-timeval ms_tv(long ms) {
-  timeval tv;
-  tv.tv_sec = ms / 1000;
-  tv.tv_usec = (ms % 1000) * 1000;
-  return tv;
 }
 
 // What the callbacks saw.
@@ -1425,6 +1397,34 @@ BOOST_AUTO_TEST_CASE(setfd_unfreezes_the_buffers_as_libevent_does) {
   BOOST_TEST(evbuffer_add(bufferevent_get_input(bev), "x", 1) == 0);
   BOOST_REQUIRE(evbuffer_add(bufferevent_get_output(bev), "yz", 2) == 0);
   BOOST_TEST(evbuffer_drain(bufferevent_get_output(bev), 1) == 0);
+  bufferevent_free(bev);
+}
+
+BOOST_AUTO_TEST_CASE(an_fd_number_given_back_by_dup2_after_close_on_free_works_again) {
+  // CLOSE_ON_FREE closed fd X while a dup kept its socket open; dup2 then
+  // puts that same socket back under X, and a new bufferevent on X works.
+  socket_pair s;
+  const int x = s.a.get();
+  Fd keep(::dup(x));
+  BOOST_REQUIRE(keep.valid());
+  struct bufferevent* old = bufferevent_socket_new(base, s.a.release(), BEV_OPT_CLOSE_ON_FREE);
+  BOOST_REQUIRE(old != nullptr);
+  BOOST_REQUIRE(bufferevent_enable(old, EV_READ) == 0);
+  BOOST_TEST(event_base_loop(base, EVLOOP_NONBLOCK) == 0);
+  bufferevent_free(old);
+  event_base_loop(base, EVLOOP_NONBLOCK);  // libevent closes x only here
+  BOOST_REQUIRE(::dup2(keep.get(), x) == x);
+  Fd again(x);
+  struct bufferevent* bev = bufferevent_socket_new(base, x, 0);
+  BOOST_REQUIRE(bev != nullptr);
+  read_to_end ctx;
+  bufferevent_setcb(bev, read_to_end::on_read, nullptr, read_to_end::on_event, &ctx);
+  BOOST_REQUIRE(bufferevent_enable(bev, EV_READ) == 0);
+  send_str(s.b.get(), "same socket, same number");
+  BOOST_REQUIRE(::shutdown(s.b.get(), SHUT_WR) == 0);
+  BOOST_TEST(event_base_dispatch(base) == 1);
+  BOOST_TEST(ctx.got == "same socket, same number");
+  BOOST_TEST(ctx.what == (BEV_EVENT_EOF | BEV_EVENT_READING));
   bufferevent_free(bev);
 }
 

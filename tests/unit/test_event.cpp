@@ -15,7 +15,7 @@
 #include <event2/event.h>
 #include <event2/event_struct.h>
 
-#include "net.hpp"
+#include "fixtures.hpp"
 
 #include <fcntl.h>
 #include <pthread.h>
@@ -35,22 +35,11 @@ namespace {
 
 // ---- helpers ------------------------------------------------------------------
 
-std::string current_test_name() {
-  return boost::unit_test::framework::current_test_case().p_name;
-}
+using nettest::ms_tv;
+using nettest::stopwatch;
 
 // Every test gets a fresh base and a safety alarm (a hang fails the test).
-struct base_fixture {
-  base_fixture() : alarm(30, current_test_name()), base(event_base_new()) {
-    BOOST_REQUIRE(base != nullptr);
-  }
-  ~base_fixture() { event_base_free(base); }
-  base_fixture(const base_fixture&) = delete;
-  base_fixture& operator=(const base_fixture&) = delete;
-
-  nettest::SafetyAlarm alarm;
-  event_base* base;
-};
+using base_fixture = nettest::AlarmedBase<30>;
 
 // A pipe: r is the (non-blocking) read end, w the write end.
 struct pipe_pair {
@@ -112,26 +101,6 @@ void record_cb(evutil_socket_t fd, short what, void* arg) {
 }
 
 void noop_cb(evutil_socket_t, short, void*) {}
-
-timeval ms_tv(long ms) {
-  timeval tv;
-  tv.tv_sec = ms / 1000;
-  tv.tv_usec = (ms % 1000) * 1000;
-  return tv;
-}
-
-// "At least N ms passed" check that holds whatever monotonic clock the
-// library uses: the start is read from the coarse clock (never ahead of any
-// monotonic reading taken later), the end from the precise one (never behind).
-struct stopwatch {
-  stopwatch() { ::clock_gettime(CLOCK_MONOTONIC_COARSE, &start); }
-  long long elapsed_us() const {
-    timespec now;
-    ::clock_gettime(CLOCK_MONOTONIC, &now);
-    return (now.tv_sec - start.tv_sec) * 1000000LL + (now.tv_nsec - start.tv_nsec) / 1000;
-  }
-  timespec start;
-};
 
 long long tv_us(const timeval& tv) { return tv.tv_sec * 1000000LL + tv.tv_usec; }
 

@@ -8,42 +8,17 @@
 #include <event2/listener.h>
 #include <event2/util.h>
 
-#include "net.hpp"
+#include "fixtures.hpp"
 
 #include <cstring>
 #include <string>
 #include <vector>
 
 using namespace nettest;
-namespace utf = boost::unit_test;
 
 namespace {
 
-struct Watchdog {
-  SafetyAlarm alarm{20, utf::framework::current_test_case().p_name.get()};
-  Watchdog() { ignore_sigpipe(); }
-};
-
-struct Base {
-  event_base* b = event_base_new();
-  Base() { BOOST_TEST_REQUIRE(b != nullptr); }
-  ~Base() { event_base_free(b); }
-  Base(const Base&) = delete;
-  Base& operator=(const Base&) = delete;
-  operator event_base*() const { return b; }
-};
-
-struct Listener {
-  evconnlistener* l;
-  explicit Listener(evconnlistener* p) : l(p) {}
-  ~Listener() {
-    if (l)
-      evconnlistener_free(l);
-  }
-  Listener(const Listener&) = delete;
-  Listener& operator=(const Listener&) = delete;
-  operator evconnlistener*() const { return l; }
-};
+using Watchdog = CaseAlarm<20>;
 
 enum class Then { nothing, disable, loopbreak, loopexit, reenter };
 

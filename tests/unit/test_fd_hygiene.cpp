@@ -14,32 +14,15 @@
 #include <event2/listener.h>
 #include <event2/util.h>
 
-#include "net.hpp"
+#include "fixtures.hpp"
 
 #include <cstring>
 #include <string>
 #include <vector>
 
 using namespace nettest;
-namespace utf = boost::unit_test;
 
 namespace {
-
-struct Base {
-  event_base* b = event_base_new();
-  Base() { BOOST_TEST_REQUIRE(b != nullptr); }
-  ~Base() {
-    if (b)
-      event_base_free(b);
-  }
-  Base(const Base&) = delete;
-  Base& operator=(const Base&) = delete;
-  void free() {
-    event_base_free(b);
-    b = nullptr;
-  }
-  operator event_base*() const { return b; }
-};
 
 timeval ms(long n) {
   timeval tv{};
@@ -60,17 +43,6 @@ Fd tcp_socket_bound() {
   Fd s = bound_socket(ipv4_loopback(0));
   BOOST_TEST_REQUIRE(s.valid(), "socket/bind: " << std::strerror(errno));
   return s;
-}
-
-// A connected loopback TCP pair: first ours (non-blocking), second the peer.
-std::pair<Fd, Fd> tcp_pair() {
-  Fd l = tcp_socket_bound();
-  BOOST_TEST_REQUIRE(::listen(l.get(), 4) == 0);
-  Fd peer = connect_to(local_address(l.get()));
-  BOOST_TEST_REQUIRE(peer.valid());
-  Fd ours(::accept4(l.get(), nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK));
-  BOOST_TEST_REQUIRE(ours.valid());
-  return {std::move(ours), std::move(peer)};
 }
 
 void close_cb(evconnlistener*, evutil_socket_t fd, sockaddr*, int, void*) { ::close(fd); }
@@ -95,16 +67,7 @@ evconnlistener* bind_loopback(event_base* base, unsigned flags, evconnlistener_c
   return l;
 }
 
-struct CaseFixture {
-  SafetyAlarm alarm{60, utf::framework::current_test_case().p_name.get()};
-  int fds_at_start = count_open_fds();
-  CaseFixture() {
-    ignore_sigpipe();
-    BOOST_TEST_REQUIRE(fds_at_start > 0);
-  }
-  int opened_since_start() const { return count_open_fds() - fds_at_start; }
-  void expect_no_fd_leak() { BOOST_TEST(count_open_fds() == fds_at_start); }
-};
+using CaseFixture = FdCountedCase<60>;
 
 } // namespace
 

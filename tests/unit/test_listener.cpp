@@ -8,7 +8,7 @@
 #include <event2/listener.h>
 #include <event2/util.h>
 
-#include "net.hpp"
+#include "fixtures.hpp"
 
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -27,37 +27,7 @@ namespace utf = boost::unit_test;
 namespace {
 
 // Every case runs under a safety alarm: a hang fails the run, loudly.
-struct Watchdog {
-  SafetyAlarm alarm{20, utf::framework::current_test_case().p_name.get()};
-  Watchdog() { ignore_sigpipe(); }
-};
-
-struct Base {
-  event_base* b = event_base_new();
-  Base() { BOOST_TEST_REQUIRE(b != nullptr); }
-  ~Base() { event_base_free(b); }
-  Base(const Base&) = delete;
-  Base& operator=(const Base&) = delete;
-  operator event_base*() const { return b; }
-};
-
-// Frees the listener at scope exit (declare after the Base it uses).
-struct Listener {
-  evconnlistener* l;
-  explicit Listener(evconnlistener* p) : l(p) {}
-  ~Listener() {
-    if (l)
-      evconnlistener_free(l);
-  }
-  Listener(const Listener&) = delete;
-  Listener& operator=(const Listener&) = delete;
-  operator evconnlistener*() const { return l; }
-  evconnlistener* release() {
-    evconnlistener* p = l;
-    l = nullptr;
-    return p;
-  }
-};
+using Watchdog = CaseAlarm<20>;
 
 // What the callbacks saw, and what they should do.
 struct Probe {
@@ -114,8 +84,6 @@ evconnlistener* bind_listener(event_base* base, const Addr& at, Probe* p,
   return evconnlistener_new_bind(base, probe_cb, p, flags, backlog, at.sa(), at.ilen());
 }
 
-Addr address_of(evconnlistener* l) { return local_address(evconnlistener_get_fd(l)); }
-
 std::set<unsigned> ports_of(const std::vector<Addr>& v) {
   std::set<unsigned> s;
   for (const Addr& a : v)
@@ -170,9 +138,11 @@ void expect_adopted_socket_works(const Addr& at, int backlog, const Addr* client
 }
 
 // RLIMIT_NOFILE lowered so that no new fd can be made; restored on exit.
-class NoMoreFds {
+// Unlike nettest::NoMoreFds it fills the holes below the highest fd first, so
+// that no open fd lies above the limit.
+class FilledFdTable {
 public:
-  NoMoreFds() {
+  FilledFdTable() {
     BOOST_TEST_REQUIRE(::getrlimit(RLIMIT_NOFILE, &saved_) == 0);
     const int hi = highest_open_fd();
     BOOST_TEST_REQUIRE(hi >= 0);
@@ -188,7 +158,7 @@ public:
     BOOST_TEST_REQUIRE(::setrlimit(RLIMIT_NOFILE, &low) == 0);
     lowered_ = true;
   }
-  ~NoMoreFds() { restore(); }
+  ~FilledFdTable() { restore(); }
   void restore() {
     if (lowered_)
       ::setrlimit(RLIMIT_NOFILE, &saved_);
@@ -343,7 +313,7 @@ BOOST_AUTO_TEST_CASE(emfile_from_accept_reaches_the_error_callback_and_the_conne
   BOOST_TEST_REQUIRE(wait_readable(evconnlistener_get_fd(l)));
   int rc;
   {
-    NoMoreFds limit;
+    FilledFdTable limit;
     rc = event_base_dispatch(base);
   }
   BOOST_TEST(rc == 1);  // the error callback disabled the listener

@@ -10,7 +10,7 @@
 #include <event2/thread.h>
 #include <event2/util.h>
 
-#include "net.hpp"
+#include "fixtures.hpp"
 
 #include <chrono>
 #include <condition_variable>
@@ -22,43 +22,11 @@
 #include <vector>
 
 using namespace nettest;
-namespace utf = boost::unit_test;
 using std::chrono::seconds;
 
 namespace {
 
-struct UsePthreads {
-  UsePthreads() {
-    if (evthread_use_pthreads() != 0)
-      throw std::runtime_error("evthread_use_pthreads failed");
-  }
-};
-
-struct Watchdog {
-  SafetyAlarm alarm{30, utf::framework::current_test_case().p_name.get()};
-  Watchdog() { ignore_sigpipe(); }
-};
-
-struct Base {
-  event_base* b = event_base_new();
-  Base() { BOOST_TEST_REQUIRE(b != nullptr); }
-  ~Base() { event_base_free(b); }
-  Base(const Base&) = delete;
-  Base& operator=(const Base&) = delete;
-  operator event_base*() const { return b; }
-};
-
-struct Listener {
-  evconnlistener* l;
-  explicit Listener(evconnlistener* p) : l(p) {}
-  ~Listener() {
-    if (l)
-      evconnlistener_free(l);
-  }
-  Listener(const Listener&) = delete;
-  Listener& operator=(const Listener&) = delete;
-  operator evconnlistener*() const { return l; }
-};
+using Watchdog = CaseAlarm<30>;
 
 // Generous bound for a handshake step: only reached when something is broken.
 constexpr seconds step_bound{5};

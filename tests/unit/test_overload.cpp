@@ -34,7 +34,7 @@
 #include <event2/thread.h>
 #include <event2/util.h>
 
-#include "net.hpp"
+#include "fixtures.hpp"
 
 #include <netinet/tcp.h>
 #include <sys/epoll.h>
@@ -57,7 +57,6 @@
 #include <vector>
 
 using namespace nettest;
-namespace utf = boost::unit_test;
 using Clock = std::chrono::steady_clock;
 using std::chrono::microseconds;
 using std::chrono::milliseconds;
@@ -102,34 +101,10 @@ unsigned peer_port(const sockaddr* sa, int len) {
   return ntohs(reinterpret_cast<const sockaddr_in*>(sa)->sin_port);
 }
 
-// A connected loopback TCP pair: first is ours (non-blocking, for a
-// bufferevent), second the peer (blocking).
-std::pair<Fd, Fd> tcp_pair() {
-  Fd l(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
-  BOOST_TEST_REQUIRE(l.valid());
-  const Addr at = ipv4_loopback(0);
-  BOOST_TEST_REQUIRE(::bind(l.get(), at.sa(), at.len) == 0);
-  BOOST_TEST_REQUIRE(::listen(l.get(), 4) == 0);
-  Fd peer = connect_to(local_address(l.get()));
-  BOOST_TEST_REQUIRE(peer.valid());
-  Fd ours(::accept4(l.get(), nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK));
-  BOOST_TEST_REQUIRE(ours.valid());
-  return {std::move(ours), std::move(peer)};
-}
-
 // Writes all of data to a blocking fd (MSG_NOSIGNAL); false on error.
 bool send_all(int fd, const void* data, size_t n) {
-  const char* p = static_cast<const char*>(data);
-  while (n) {
-    const ssize_t w = ::send(fd, p, n, MSG_NOSIGNAL);
-    if (w < 0 && errno == EINTR)
-      continue;
-    if (w <= 0)
-      return false;
-    p += w;
-    n -= static_cast<size_t>(w);
-  }
-  return true;
+  return transfer_all([](int f, const char* c, size_t k) { return ::send(f, c, k, MSG_NOSIGNAL); }, fd,
+                      static_cast<const char*>(data), n);
 }
 
 // RLIMIT_NOFILE's soft limit raised to the hard one for the scope.
@@ -152,35 +127,6 @@ public:
 private:
   rlimit saved_{};
   bool ok_ = false;
-};
-
-// RLIMIT_NOFILE lowered to the lowest free fd number, so that no new fd can
-// be made (every lower number is taken): accept() fails with EMFILE.
-// Restored by restore() or on scope exit.
-class NoMoreFds {
-public:
-  NoMoreFds() {
-    BOOST_TEST_REQUIRE(::getrlimit(RLIMIT_NOFILE, &saved_) == 0);
-    const int lowest_free = ::fcntl(0, F_DUPFD_CLOEXEC, 0);
-    BOOST_TEST_REQUIRE(lowest_free >= 0);
-    ::close(lowest_free);
-    rlimit low = saved_;
-    low.rlim_cur = static_cast<rlim_t>(lowest_free);
-    BOOST_TEST_REQUIRE(::setrlimit(RLIMIT_NOFILE, &low) == 0);
-    lowered_ = true;
-  }
-  ~NoMoreFds() { restore(); }
-  NoMoreFds(const NoMoreFds&) = delete;
-  NoMoreFds& operator=(const NoMoreFds&) = delete;
-  void restore() {
-    if (lowered_)
-      ::setrlimit(RLIMIT_NOFILE, &saved_);
-    lowered_ = false;
-  }
-
-private:
-  rlimit saved_{};
-  bool lowered_ = false;
 };
 
 // UndefinedBehaviorSanitizer's vptr check validates each (dynamic type,
@@ -213,34 +159,7 @@ void warm_up_type_checks() {
 
 // ---- RAII over the C objects ---------------------------------------------------------
 
-struct Base {
-  event_base* b = event_base_new();
-  Base() { BOOST_TEST_REQUIRE(b != nullptr); }
-  ~Base() {
-    if (b)
-      event_base_free(b);
-  }
-  Base(const Base&) = delete;
-  Base& operator=(const Base&) = delete;
-  operator event_base*() const { return b; }
-};
-
-// Owns a listener unless released (freed by the code under test).
-struct Listener {
-  evconnlistener* l = nullptr;
-  Listener() = default;
-  explicit Listener(evconnlistener* p) : l(p) {}
-  ~Listener() { reset(); }
-  Listener(const Listener&) = delete;
-  Listener& operator=(const Listener&) = delete;
-  void reset(evconnlistener* p = nullptr) {
-    if (l)
-      evconnlistener_free(l);
-    l = p;
-  }
-  evconnlistener* release() { return std::exchange(l, nullptr); }
-  operator evconnlistener*() const { return l; }
-};
+// (Base and Listener: fixtures.hpp.)
 
 struct Event {
   event* e = nullptr;
@@ -260,26 +179,11 @@ evconnlistener* bind_loopback(event_base* base, evconnlistener_cb cb, void* arg,
   return l;
 }
 
-Addr address_of(evconnlistener* l) { return local_address(evconnlistener_get_fd(l)); }
-
 // ---- fixtures ------------------------------------------------------------------------
 
 // Each case: a safety alarm (a hang fails the case instead of blocking CI)
 // and the fd count at its start, which it must come back to.
-struct CaseFixture {
-  SafetyAlarm alarm{120, utf::framework::current_test_case().p_name.get()};
-  int fds_at_start = count_open_fds();
-  CaseFixture() {
-    ignore_sigpipe();
-    BOOST_TEST_REQUIRE(fds_at_start > 0);
-  }
-  // Call once every object of the case is freed.
-  void expect_no_fd_leak() { BOOST_TEST(count_open_fds() == fds_at_start); }
-};
-
-struct UsePthreads {
-  UsePthreads() { BOOST_TEST_REQUIRE(evthread_use_pthreads() == 0); }
-};
+using CaseFixture = FdCountedCase<120>;
 
 // =====================================================================================
 // EMFILE: error callback, no spin, bounded retries, nothing lost

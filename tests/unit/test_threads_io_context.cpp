@@ -17,7 +17,7 @@
 #include <event2/thread.h>
 #include <event2/util.h>
 
-#include "net.hpp"
+#include "fixtures.hpp"
 
 #include <boost/asio/executor_work_guard.hpp>
 
@@ -45,18 +45,8 @@ namespace asio = boost::asio;
 
 namespace {
 
-struct UsePthreads {
-  UsePthreads() {
-    if (evthread_use_pthreads() != 0)
-      throw std::runtime_error("evthread_use_pthreads failed");
-  }
-};
-
 // Generous: ThreadSanitizer slows everything down several times.
-struct Watchdog {
-  SafetyAlarm alarm{240, utf::framework::current_test_case().p_name.get()};
-  Watchdog() { ignore_sigpipe(); }
-};
+using Watchdog = CaseAlarm<240>;
 
 // N threads running ctx until stop(); a work guard keeps them in run()
 // while nothing is pending.
@@ -82,36 +72,6 @@ private:
   asio::executor_work_guard<asio::io_context::executor_type> guard_;
   std::vector<std::thread> threads_;
 };
-
-Addr address_of(evconnlistener* l) { return local_address(evconnlistener_get_fd(l)); }
-
-bool write_all(int fd, const void* p, size_t n) {
-  const char* c = static_cast<const char*>(p);
-  while (n) {
-    const ssize_t w = ::write(fd, c, n);
-    if (w < 0 && errno == EINTR)
-      continue;
-    if (w <= 0)
-      return false;
-    c += w;
-    n -= static_cast<size_t>(w);
-  }
-  return true;
-}
-
-bool read_exact(int fd, void* p, size_t n) {
-  char* c = static_cast<char*>(p);
-  while (n) {
-    const ssize_t r = ::read(fd, c, n);
-    if (r < 0 && errno == EINTR)
-      continue;
-    if (r <= 0)
-      return false;
-    c += r;
-    n -= static_cast<size_t>(r);
-  }
-  return true;
-}
 
 std::string pattern(unsigned seed, size_t n) {
   std::string s(n, '\0');
