@@ -41,6 +41,7 @@ struct bufferevent : attached {
         options_(options), watch_(&bufferevent::on_watch, this) {
     output_.on_add = &bufferevent::output_grew;
     output_.on_add_arg = this;
+    input_.lock = output_.lock = &mutex_;
     // As libevent's socket bufferevents: the user may not add to the input
     // nor take from the output (the bufferevent itself still does).
     // bufferevent_setfd (and so bufferevent_socket_connect) lifts this.
@@ -127,9 +128,12 @@ private:
   // Reading starts with an attempt: the socket's state is not known here,
   // and an attempt that finds nothing leaves no read buffer behind.
   void schedule_read() { if (want_read() && read_.state == op::none) start(read_, op::kick); }
+  // An attempt also while a connect is under way: finish_connect looks, and
+  // waits for writability if it is not done (this may be another thread,
+  // where a wait on what it saw here could miss the edge).
   void schedule_write() {
     if (want_write() && write_.state == op::none)
-      start(write_, connecting_ ? op::wait : op::kick);  // a connect completes by writability
+      start(write_, op::kick);
   }
   void start(direction& d, op kind);
   void launch(direction& d, fd_watch::mode m);

@@ -1,6 +1,7 @@
 // evbuffer: libevent's byte queue as a chain of chunks.
 #include "detail/evbuffer.hpp"
 #include "detail/c_boundary.hpp"
+#include "detail/lock.hpp"
 
 #include <event2/buffer.h>
 
@@ -13,7 +14,9 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <functional>
 #include <new>
+#include <utility>
 
 using namespace evasio::detail;
 using chunk = evbuffer::chunk;
@@ -265,7 +268,7 @@ size_t evbuffer::copyout(void* out, size_t len) const noexcept {
 }
 
 void evbuffer::drain(size_t len) noexcept {
-  len = std::min(len, total_);
+  len = std::min<size_t>(len, total_);
   const bool emptied = len && len == total_;
   total_ -= len;
   chunk_list dead;
@@ -476,7 +479,7 @@ int evbuffer::add_vprintf(const char* fmt, va_list ap) {
 
 size_t evbuffer::move_to(evbuffer& dst, size_t len) {
   // Whole chunks move; the bytes of a chunk that is split are copied.
-  len = std::min(len, total_);
+  len = std::min<size_t>(len, total_);
   chunk* c = first_;
   chunk* last_whole = nullptr;
   size_t moved = 0;
@@ -674,7 +677,7 @@ bool matches_at(const chunk* c, size_t in, const unsigned char* what, size_t len
 } // namespace
 
 ssize_t evbuffer::find(const void* what, size_t len, size_t from, size_t limit) const noexcept {
-  limit = std::min(limit, total_);
+  limit = std::min<size_t>(limit, total_);
   if (len == 0 || len > limit || from > limit - len)
     return -1;
   auto* w = static_cast<const unsigned char*>(what);
@@ -854,6 +857,40 @@ ssize_t find_eol(const evbuffer& buf, size_t from, evbuffer_eol_style style, siz
 
 } // namespace
 
+namespace {
+
+// Holds the owner's lock (a thread-safe bufferevent's) of one or two
+// buffers for the length of a C call, as libevent's buffers share their
+// bufferevent's lock. Two different locks are taken in one (address) order.
+class buffer_guard {
+public:
+  explicit buffer_guard(const evbuffer* a, const evbuffer* b = nullptr) noexcept
+      : a_(a ? a->lock : nullptr), b_(b ? b->lock : nullptr) {
+    if (b_ == a_)
+      b_ = nullptr;
+    if (a_ && b_ && std::less<optional_recursive_mutex*>()(b_, a_))
+      std::swap(a_, b_);
+    if (a_)
+      a_->lock();
+    if (b_)
+      b_->lock();
+  }
+  ~buffer_guard() {
+    if (b_)
+      b_->unlock();
+    if (a_)
+      a_->unlock();
+  }
+  buffer_guard(const buffer_guard&) = delete;
+  buffer_guard& operator=(const buffer_guard&) = delete;
+
+private:
+  optional_recursive_mutex* a_;
+  optional_recursive_mutex* b_;
+};
+
+} // namespace
+
 extern "C" {
 
 struct evbuffer* evbuffer_new(void) {
@@ -865,14 +902,18 @@ void evbuffer_free(struct evbuffer* buf) {
 }
 
 size_t evbuffer_get_length(const struct evbuffer* buf) {
+  // No lock: the length is read atomically, so a callback may look at
+  // another bufferevent's buffer without a lock-order cycle.
   return buf ? buf->length() : 0;
 }
 
 size_t evbuffer_get_contiguous_space(const struct evbuffer* buf) {
+  buffer_guard g(buf);
   return buf ? buf->contiguous_space() : 0;
 }
 
 int evbuffer_expand(struct evbuffer* buf, size_t datlen) {
+  buffer_guard g(buf);
   if (!buf)
     return fail(-1, EINVAL);
   return guarded(-1, [&] {
@@ -882,6 +923,7 @@ int evbuffer_expand(struct evbuffer* buf, size_t datlen) {
 }
 
 int evbuffer_add(struct evbuffer* buf, const void* data, size_t datlen) {
+  buffer_guard g(buf);
   if (!buf || (!data && datlen))
     return fail(-1, EINVAL);
   if (buf->frozen_back)
@@ -895,6 +937,7 @@ int evbuffer_add(struct evbuffer* buf, const void* data, size_t datlen) {
 }
 
 int evbuffer_add_vprintf(struct evbuffer* buf, const char* fmt, va_list ap) {
+  buffer_guard g(buf);
   if (!buf || !fmt)
     return fail(-1, EINVAL);
   if (buf->frozen_back)
@@ -911,6 +954,7 @@ int evbuffer_add_printf(struct evbuffer* buf, const char* fmt, ...) {
 }
 
 int evbuffer_add_buffer(struct evbuffer* outbuf, struct evbuffer* inbuf) {
+  buffer_guard g(outbuf, inbuf);
   if (!outbuf || !inbuf)
     return fail(-1, EINVAL);
   if (inbuf->length() == 0 || inbuf == outbuf)
@@ -925,6 +969,7 @@ int evbuffer_add_buffer(struct evbuffer* outbuf, struct evbuffer* inbuf) {
 
 int evbuffer_add_reference(struct evbuffer* outbuf, const void* data, size_t datlen,
                            evbuffer_ref_cleanup_cb cleanupfn, void* cleanupfn_arg) {
+  buffer_guard g(outbuf);
   if (!outbuf || (!data && datlen))
     return fail(-1, EINVAL);
   if (outbuf->frozen_back)
@@ -938,6 +983,7 @@ int evbuffer_add_reference(struct evbuffer* outbuf, const void* data, size_t dat
 }
 
 int evbuffer_prepend(struct evbuffer* buf, const void* data, size_t size) {
+  buffer_guard g(buf);
   if (!buf || (!data && size))
     return fail(-1, EINVAL);
   if (size == 0)
@@ -953,6 +999,7 @@ int evbuffer_prepend(struct evbuffer* buf, const void* data, size_t size) {
 }
 
 int evbuffer_remove(struct evbuffer* buf, void* data, size_t datlen) {
+  buffer_guard g(buf);
   if (!buf)
     return fail(-1, EINVAL);
   const size_t n = std::min({datlen, buf->length(), static_cast<size_t>(INT_MAX)});
@@ -968,6 +1015,7 @@ int evbuffer_remove(struct evbuffer* buf, void* data, size_t datlen) {
 }
 
 ev_ssize_t evbuffer_copyout(struct evbuffer* buf, void* data_out, size_t datlen) {
+  buffer_guard g(buf);
   if (!buf)
     return fail(-1, EINVAL);
   const size_t n = std::min({datlen, buf->length(), static_cast<size_t>(SSIZE_MAX)});
@@ -981,6 +1029,7 @@ ev_ssize_t evbuffer_copyout(struct evbuffer* buf, void* data_out, size_t datlen)
 }
 
 int evbuffer_remove_buffer(struct evbuffer* src, struct evbuffer* dst, size_t datlen) {
+  buffer_guard g(src, dst);
   if (!src || !dst)
     return fail(-1, EINVAL);
   if (datlen == 0 || src == dst)
@@ -998,6 +1047,7 @@ int evbuffer_remove_buffer(struct evbuffer* src, struct evbuffer* dst, size_t da
 }
 
 int evbuffer_drain(struct evbuffer* buf, size_t len) {
+  buffer_guard g(buf);
   if (!buf)
     return fail(-1, EINVAL);
   if (buf->length() == 0)
@@ -1009,6 +1059,7 @@ int evbuffer_drain(struct evbuffer* buf, size_t len) {
 }
 
 char* evbuffer_readln(struct evbuffer* buffer, size_t* n_read_out, enum evbuffer_eol_style eol_style) {
+  buffer_guard g(buffer);
   if (n_read_out)
     *n_read_out = 0;
   if (!buffer)
@@ -1032,6 +1083,7 @@ char* evbuffer_readln(struct evbuffer* buffer, size_t* n_read_out, enum evbuffer
 }
 
 unsigned char* evbuffer_pullup(struct evbuffer* buf, ev_ssize_t size) {
+  buffer_guard g(buf);
   if (!buf)
     return fail<unsigned char*>(nullptr, EINVAL);
   const size_t n = size < 0 ? buf->length() : static_cast<size_t>(size);
@@ -1042,6 +1094,7 @@ unsigned char* evbuffer_pullup(struct evbuffer* buf, ev_ssize_t size) {
 
 int evbuffer_ptr_set(struct evbuffer* buffer, struct evbuffer_ptr* ptr, size_t position,
                      enum evbuffer_ptr_how how) {
+  buffer_guard g(buffer);
   if (!buffer || !ptr)
     return fail(-1, EINVAL);
   size_t pos;
@@ -1068,6 +1121,7 @@ int evbuffer_ptr_set(struct evbuffer* buffer, struct evbuffer_ptr* ptr, size_t p
 struct evbuffer_ptr evbuffer_search_range(struct evbuffer* buffer, const char* what, size_t len,
                                           const struct evbuffer_ptr* start,
                                           const struct evbuffer_ptr* end) {
+  buffer_guard g(buffer);
   if (!buffer || (!what && len))
     return fail(not_found(), EINVAL);
   const ssize_t from = start_of(*buffer, start);
@@ -1092,6 +1146,7 @@ struct evbuffer_ptr evbuffer_search(struct evbuffer* buffer, const char* what, s
 
 struct evbuffer_ptr evbuffer_search_eol(struct evbuffer* buffer, struct evbuffer_ptr* start,
                                         size_t* eol_len_out, enum evbuffer_eol_style eol_style) {
+  buffer_guard g(buffer);
   size_t eol_len = 0;
   evbuffer_ptr result = not_found();
   if (!buffer) {
@@ -1108,6 +1163,7 @@ struct evbuffer_ptr evbuffer_search_eol(struct evbuffer* buffer, struct evbuffer
 
 int evbuffer_peek(struct evbuffer* buffer, ev_ssize_t len, struct evbuffer_ptr* start_at,
                   struct evbuffer_iovec* vec_out, int n_vec) {
+  buffer_guard g(buffer);
   if (!buffer || (!vec_out && n_vec > 0))
     return fail(-1, EINVAL);
   if (n_vec < 0)
@@ -1123,6 +1179,7 @@ int evbuffer_peek(struct evbuffer* buffer, ev_ssize_t len, struct evbuffer_ptr* 
 
 int evbuffer_reserve_space(struct evbuffer* buf, ev_ssize_t size, struct evbuffer_iovec* vec,
                            int n_vec) {
+  buffer_guard g(buf);
   if (!buf || !vec || n_vec < 1 || size < 0)
     return fail(-1, EINVAL);
   if (buf->frozen_back)
@@ -1131,6 +1188,7 @@ int evbuffer_reserve_space(struct evbuffer* buf, ev_ssize_t size, struct evbuffe
 }
 
 int evbuffer_commit_space(struct evbuffer* buf, struct evbuffer_iovec* vec, int n_vecs) {
+  buffer_guard g(buf);
   if (!buf)
     return fail(-1, EINVAL);
   if (buf->frozen_back)
@@ -1143,6 +1201,7 @@ int evbuffer_commit_space(struct evbuffer* buf, struct evbuffer_iovec* vec, int 
 }
 
 int evbuffer_freeze(struct evbuffer* buf, int at_front) {
+  buffer_guard g(buf);
   if (!buf)
     return fail(-1, EINVAL);
   (at_front ? buf->frozen_front : buf->frozen_back) = true;
@@ -1150,6 +1209,7 @@ int evbuffer_freeze(struct evbuffer* buf, int at_front) {
 }
 
 int evbuffer_unfreeze(struct evbuffer* buf, int at_front) {
+  buffer_guard g(buf);
   if (!buf)
     return fail(-1, EINVAL);
   (at_front ? buf->frozen_front : buf->frozen_back) = false;

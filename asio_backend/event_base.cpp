@@ -68,9 +68,15 @@ event_base::~event_base() {
   owned_.reset();        // destroys handlers never run; they drop their refs
 }
 
+// Bases over their own io_context only: its one loop thread runs every
+// harvest and every read and write (other threads, with evthread, only
+// start, cancel and release waits, under the mux's lock).
 io_mux* event_base::mux() noexcept {
-  if (!mux_ && !mux_failed_ && !multi_threaded_) {
-    mux_ = io_mux::create(*ctx_);
+  std::unique_lock<std::mutex> g(mutex_, std::defer_lock);
+  if (multi_threaded_)
+    g.lock();
+  if (!mux_ && !mux_failed_ && owned_) {
+    mux_ = io_mux::create(*ctx_, multi_threaded_);
     mux_failed_ = !mux_;
   }
   return mux_;
@@ -192,6 +198,19 @@ int event_base::loop(int flags) {
     if ((flags & EVLOOP_ONCE) && callbacks_.load(std::memory_order_relaxed) != before) {
       run_round(false);  // the rest of what was ready in this round
       return 0;
+    }
+  }
+}
+
+void event_base::loopbreak() noexcept {
+  got_break_ = true;
+  // From another thread, a loop blocked in the reactor must wake up to see
+  // it (libevent notifies its base when threads are enabled).
+  if (running_) {
+    try {
+      asio::post(*ctx_, [] {});
+    } catch (...) {
+      // No memory for the wake-up: the break takes effect at the next event.
     }
   }
 }

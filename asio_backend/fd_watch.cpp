@@ -1,5 +1,6 @@
 // fd_watch and io_mux: see detail/fd_watch.hpp.
 #include "detail/fd_watch.hpp"
+#include "detail/lock.hpp"
 
 #include <sys/epoll.h>
 #include <unistd.h>
@@ -43,14 +44,15 @@ int fd_watch::open(boost::asio::io_context& ctx, int fd, io_mux* mux) {
   if (fd_ >= 0)
     release();
   if (mux) {
+    // Ready before the first harvest can see us (another thread may run it).
+    reactor_ = &mux->reactor_;
+    waiting_[read] = waiting_[write] = false;
+    maybe_ready_[read] = maybe_ready_[write] = true;
+    fin_seen_ = error_seen_ = false;
     const int err = mux->add(this, fd);
     if (err == 0) {
-      reactor_ = &mux->reactor_;
       mux_ = mux;
       fd_ = fd;
-      waiting_[read] = waiting_[write] = false;
-      maybe_ready_[read] = maybe_ready_[write] = true;
-      fin_seen_ = error_seen_ = false;
       return 0;
     }
     if (err != EPERM)
@@ -75,6 +77,7 @@ void fd_watch::post(dir d, result r) noexcept {
 
 void fd_watch::start(dir d, mode m) {
   if (mux_) {
+    scoped_lock g(mux_->mutex_);
     if (m == mode::after_short) {
       // Drained (or full): only news wakes it. A short read leaves a FIN
       // unread, and an error stays: those the harvests told already.
@@ -98,6 +101,7 @@ void fd_watch::cancel(dir d) noexcept {
   if (fd_ < 0)
     return;
   if (mux_) {
+    scoped_lock g(mux_->mutex_);
     if (waiting_[d]) {
       waiting_[d] = false;
       post(d, result::aborted);
@@ -111,13 +115,16 @@ void fd_watch::release(bool closing) noexcept {
   if (fd_ < 0)
     return;
   if (mux_) {
-    mux_->remove(this, closing);
+    {
+      scoped_lock g(mux_->mutex_);
+      mux_->remove(this, closing);
+      for (dir d : {read, write})
+        if (waiting_[d]) {
+          waiting_[d] = false;
+          post(d, result::aborted);
+        }
+    }
     mux_ = nullptr;
-    for (dir d : {read, write})
-      if (waiting_[d]) {
-        waiting_[d] = false;
-        post(d, result::aborted);
-      }
   } else {
     // Always out of the epoll set explicitly: Asio's descriptor state is
     // freed now, and a duplicate of the fd could otherwise still report.
@@ -147,13 +154,13 @@ void fd_watch::on_mux_event(uint32_t events) noexcept {
 
 // ---- io_mux ----------------------------------------------------------------
 
-io_mux* io_mux::create(boost::asio::io_context& ctx) noexcept {
+io_mux* io_mux::create(boost::asio::io_context& ctx, bool locking) noexcept {
   const int epfd = ::epoll_create1(EPOLL_CLOEXEC);
   if (epfd < 0)
     return nullptr;
   io_mux* m = nullptr;
   try {
-    m = new io_mux(boost::asio::use_service<fd_watch::reactor>(ctx), epfd);
+    m = new io_mux(boost::asio::use_service<fd_watch::reactor>(ctx), epfd, locking);
   } catch (...) {
     ::close(epfd);
     errno = ENOMEM;
@@ -184,6 +191,7 @@ void io_mux::destroy() noexcept {
 }
 
 int io_mux::add(fd_watch* w, int fd) noexcept {
+  scoped_lock g(mutex_);
   uint32_t s;
   if (free_.empty()) {
     try {
@@ -215,12 +223,13 @@ int io_mux::add(fd_watch* w, int fd) noexcept {
   }
   slots_[s] = w;
   w->slot_ = s;
+  w->mux_fd_ = fd;
   return 0;
 }
 
 bool io_mux::watched(int fd) const noexcept {
   for (const fd_watch* w : slots_)  // rare path: a scan will do
-    if (w && w->fd_ == fd)
+    if (w && w->mux_fd_ == fd)
       return true;
   return false;
 }
@@ -232,6 +241,7 @@ void io_mux::remove(fd_watch* w, bool closing) noexcept {
     ::epoll_ctl(epfd_, EPOLL_CTL_DEL, w->fd_, nullptr);
   slots_[w->slot_] = nullptr;
   free_.push_back(w->slot_);
+  w->mux_fd_ = -1;
 }
 
 void io_mux::on_outer(void* p, fd_watch::dir, fd_watch::result r) {
@@ -250,10 +260,13 @@ void io_mux::on_outer(void* p, fd_watch::dir, fd_watch::result r) {
 void io_mux::harvest() {
   epoll_event evs[harvest_max];
   const int n = ::epoll_wait(epfd_, evs, harvest_max, 0);
-  for (int i = 0; i < n; ++i) {
-    const auto s = static_cast<uint32_t>(evs[i].data.u64);
-    if (s < slots_.size() && slots_[s])
-      slots_[s]->on_mux_event(evs[i].events);
+  {
+    scoped_lock g(mutex_);
+    for (int i = 0; i < n; ++i) {
+      const auto s = static_cast<uint32_t>(evs[i].data.u64);
+      if (s < slots_.size() && slots_[s])
+        slots_[s]->on_mux_event(evs[i].events);
+    }
   }
   // Fewer than asked: the set's ready list is empty, and anything new makes
   // a new edge on epfd_. Otherwise (or EINTR) look again on the next round.

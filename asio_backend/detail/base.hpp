@@ -59,7 +59,7 @@ struct event_base {
 
   int loop(int flags);
   int loopexit(const struct timeval* tv);
-  void loopbreak() noexcept { got_break_ = true; }
+  void loopbreak() noexcept;
   bool got_exit() const noexcept { return got_exit_; }
   bool got_break() const noexcept { return got_break_; }
 

@@ -12,10 +12,33 @@
 #ifndef EVASIO_DETAIL_EVBUFFER_HPP_INCLUDED_
 #define EVASIO_DETAIL_EVBUFFER_HPP_INCLUDED_
 
+#include "lock.hpp"
+
 #include <sys/types.h>
+#include <atomic>
 #include <sys/uio.h>
 #include <cstdarg>
 #include <cstddef>
+
+namespace evasio::detail {
+// A length written under the buffer's lock and read without it
+// (evbuffer_get_length, say on another bufferevent's buffer from a
+// callback): relaxed atomic loads and stores, no read-modify-write.
+class relaxed_size {
+public:
+  relaxed_size(size_t v = 0) noexcept : v_(v) {}
+  operator size_t() const noexcept { return v_.load(std::memory_order_relaxed); }
+  relaxed_size& operator=(size_t v) noexcept {
+    v_.store(v, std::memory_order_relaxed);
+    return *this;
+  }
+  relaxed_size& operator+=(size_t d) noexcept { return *this = size_t(*this) + d; }
+  relaxed_size& operator-=(size_t d) noexcept { return *this = size_t(*this) - d; }
+
+private:
+  std::atomic<size_t> v_;
+};
+} // namespace evasio::detail
 
 struct evbuffer {
   using cleanup_fn = void (*)(const void* data, size_t len, void* arg);
@@ -59,6 +82,11 @@ struct evbuffer {
   // Whether the last write_to wrote less than it offered (at most 64
   // chunks at once): the fd was full at that moment.
   bool last_write_was_short() const noexcept { return last_write_short_; }
+
+  // The owner's lock (a bufferevent's; a no-op unless it locks), taken by
+  // every C entry point, so that its users' calls and its own I/O exclude
+  // each other.
+  evasio::detail::optional_recursive_mutex* lock = nullptr;
 
   // Called after bytes are added (the owning bufferevent schedules a write).
   void (*on_add)(void* arg) = nullptr;
@@ -115,7 +143,7 @@ private:
   chunk* first_ = nullptr;
   chunk* last_ = nullptr;       // the last chunk of the chain
   chunk* last_data_ = nullptr;  // the last chunk holding data, if any
-  size_t total_ = 0;
+  evasio::detail::relaxed_size total_ = 0;
   bool last_read_short_ = false;
   bool last_write_short_ = false;
   chunk* zero_refs_ = nullptr;  // zero-length references, released later

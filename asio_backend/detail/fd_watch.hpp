@@ -9,15 +9,16 @@
 //
 // Two ways to get there.
 //
-// On a context that one thread runs (a base of its own, no evthread), the
-// fd sits in the base's io_mux: an edge-triggered epoll set of the base's
+// On a base's own io_context (one thread at a time runs its loop; with
+// evthread, other threads may still enable, disable and free), the fd sits
+// in the base's io_mux: an edge-triggered epoll set of the base's
 // own, registered once with EPOLLIN|EPOLLOUT|EPOLLRDHUP, itself waited on
 // through Asio. Each harvest tells which sockets may be ready and whether
 // the peer's FIN or an error came, so a wait after a short read costs no
 // system call: a short read leaves only a FIN unread, and the mux saw it if
 // it came. No EPOLL_CTL_MOD ever, one epoll_wait per batch of sockets.
 //
-// On other contexts (threads may run the handlers), the fd is registered
+// On a borrowed io_context (threads may run the handlers), the fd is registered
 // with Asio's own reactor (boost::asio::detail::epoll_reactor, the one its
 // sockets use) and a wait that is not a probe re-arms the descriptor with
 // EPOLL_CTL_MOD, as Asio's async_wait does: another thread's epoll_wait
@@ -29,6 +30,8 @@
 #include <boost/asio/detail/reactor.hpp>
 #include <boost/asio/detail/reactor_op.hpp>
 #include <boost/asio/error.hpp>
+
+#include "lock.hpp"
 
 #include <cstdint>
 #include <vector>
@@ -102,6 +105,7 @@ private:
   // In a mux:
   io_mux* mux_ = nullptr;
   uint32_t slot_ = 0;
+  int mux_fd_ = -1;  // fd_, as the mux sees it (under its lock)
   bool waiting_[2] = {false, false};
   bool maybe_ready_[2] = {true, true};  // until a short read or write says otherwise
   bool fin_seen_ = false;                // EPOLLRDHUP: the peer's FIN came
@@ -114,13 +118,15 @@ private:
 class io_mux {
 public:
   // nullptr with errno set when epoll_create1 or the registration fails.
-  static io_mux* create(boost::asio::io_context& ctx) noexcept;
+  // locking: other threads may start, cancel and release watches (the
+  // context is still run by one thread at a time).
+  static io_mux* create(boost::asio::io_context& ctx, bool locking) noexcept;
   void destroy() noexcept;
 
 private:
   friend class fd_watch;
-  io_mux(fd_watch::reactor& r, int epfd) noexcept
-      : reactor_(r), epfd_(epfd), outer_(&io_mux::on_outer, this) {}
+  io_mux(fd_watch::reactor& r, int epfd, bool locking)
+      : reactor_(r), epfd_(epfd), outer_(&io_mux::on_outer, this), mutex_(locking) {}
   ~io_mux();
   int add(fd_watch* w, int fd) noexcept;
   void remove(fd_watch* w, bool closing) noexcept;
@@ -133,7 +139,9 @@ private:
   fd_watch outer_;  // readability of epfd_, in Asio's reactor
   bool outer_waiting_ = false;
   bool dying_ = false;
-  // A harvest only posts completions: no watch comes or goes during one.
+  // Guards the slots and the mux state of every watch. A harvest only posts
+  // completions under it: no watch comes or goes during one.
+  optional_mutex mutex_;
   std::vector<fd_watch*> slots_;  // epoll data: a slot index
   std::vector<uint32_t> free_;    // reusable slots
 };
