@@ -34,6 +34,7 @@
 #include <functional>
 #include <string>
 #include <type_traits>
+#include <thread>
 #include <vector>
 
 // bufferevent_read_buffer() is optional here: the probe below finds out at
@@ -1026,6 +1027,73 @@ BOOST_AUTO_TEST_CASE(lock_is_recursive_and_excludes_other_threads) {
   bufferevent_unlock(bev);
   pthread_join(th, nullptr);
   BOOST_TEST(ctx.stage.load() == 2);
+  bufferevent_free(bev);
+  event_base_free(tbase);
+}
+
+BOOST_AUTO_TEST_CASE(threadsafe_writes_and_toggles_from_another_thread_while_the_loop_echoes) {
+  // evthread: other threads write to and enable/disable a BEV_OPT_THREADSAFE
+  // bufferevent while the loop's thread reads and writes it. Every byte
+  // arrives, in order, and what the peer sends comes back whole.
+  BOOST_REQUIRE(evthread_use_pthreads() == 0);
+  event_base* tbase = event_base_new();
+  BOOST_REQUIRE(tbase != nullptr);
+  socket_pair s;
+  struct bufferevent* bev = bufferevent_socket_new(tbase, s.a.get(), BEV_OPT_THREADSAFE);
+  BOOST_REQUIRE(bev != nullptr);
+  struct ctx_t {
+    event_base* base;
+    std::atomic<size_t> echoed{0};
+    size_t want = 0;
+  } ctx{tbase};
+  constexpr int kWrites = 2000;
+  const std::string piece = pattern(100);
+  const std::string from_peer = pattern(300000);
+  ctx.want = from_peer.size();
+  bufferevent_setcb(
+      bev,
+      [](struct bufferevent* b, void* arg) {
+        auto* c = static_cast<ctx_t*>(arg);
+        const size_t n = evbuffer_get_length(bufferevent_get_input(b));
+        bufferevent_write_buffer(b, bufferevent_get_input(b));  // echo
+        c->echoed += n;
+      },
+      nullptr, nullptr, &ctx);
+  BOOST_REQUIRE(bufferevent_enable(bev, EV_READ | EV_WRITE) == 0);
+  // Keeps the loop running until the peer has everything.
+  struct event* keepalive = event_new(tbase, -1, EV_PERSIST, [](evutil_socket_t, short, void*) {}, nullptr);
+  struct timeval hour = {3600, 0};
+  event_add(keepalive, &hour);
+
+  std::thread loop([&] { event_base_dispatch(tbase); });
+  std::thread writer([&] {
+    for (int i = 0; i < kWrites; ++i) {
+      bufferevent_write(bev, piece.data(), piece.size());
+      if (i % 50 == 0) {
+        bufferevent_disable(bev, EV_READ);
+        bufferevent_enable(bev, EV_READ);
+      }
+    }
+  });
+  std::thread sender([&] { send_all(s.b.get(), from_peer.data(), from_peer.size()); });
+  // The peer gets the writer's pieces and the echo, interleaved: count the
+  // bytes, and check that each stream's bytes are whole by their sum.
+  const size_t total = kWrites * piece.size() + from_peer.size();
+  const std::string got = recv_exactly(s.b.get(), total);
+  writer.join();
+  sender.join();
+  event_base_loopbreak(tbase);
+  loop.join();
+  BOOST_TEST(got.size() == total);
+  BOOST_TEST(ctx.echoed.load() == ctx.want);
+  auto sum = [](const std::string& x) {
+    unsigned long long v = 0;
+    for (unsigned char c : x)
+      v += c;
+    return v;
+  };
+  BOOST_TEST(sum(got) == kWrites * sum(piece) + sum(from_peer));
+  event_free(keepalive);
   bufferevent_free(bev);
   event_base_free(tbase);
 }
