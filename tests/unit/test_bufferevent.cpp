@@ -1034,7 +1034,7 @@ BOOST_AUTO_TEST_CASE(lock_is_recursive_and_excludes_other_threads) {
 BOOST_AUTO_TEST_CASE(threadsafe_writes_and_toggles_from_another_thread_while_the_loop_echoes) {
   // evthread: other threads write to and enable/disable a BEV_OPT_THREADSAFE
   // bufferevent while the loop's thread reads and writes it. Every byte
-  // arrives, in order, and what the peer sends comes back whole.
+  // arrives (count and checksum), and what the peer sends comes back whole.
   BOOST_REQUIRE(evthread_use_pthreads() == 0);
   event_base* tbase = event_base_new();
   BOOST_REQUIRE(tbase != nullptr);
