@@ -72,9 +72,7 @@ event_base::~event_base() {
 // harvest and every read and write (other threads, with evthread, only
 // start, cancel and release waits, under the mux's lock).
 io_mux* event_base::mux() noexcept {
-  std::unique_lock<std::mutex> g(mutex_, std::defer_lock);
-  if (multi_threaded_)
-    g.lock();
+  auto g = lock_if_threaded();
   if (!mux_ && !mux_failed_ && owned_) {
     mux_ = io_mux::create(*ctx_, multi_threaded_);
     mux_failed_ = !mux_;
@@ -82,12 +80,17 @@ io_mux* event_base::mux() noexcept {
   return mux_;
 }
 
-// One thread runs a base that is not multi-threaded: no lock per object
-// (a bufferevent per accepted connection) there.
-void event_base::attach(attached* obj) {
+// One thread runs a base that is not multi-threaded: no lock there (objects
+// attach once per accepted connection).
+std::unique_lock<std::mutex> event_base::lock_if_threaded() {
   std::unique_lock<std::mutex> g(mutex_, std::defer_lock);
   if (multi_threaded_)
     g.lock();
+  return g;
+}
+
+void event_base::attach(attached* obj) {
+  auto g = lock_if_threaded();
   obj->prev_ = nullptr;
   obj->next_ = objects_;
   if (objects_)
@@ -96,9 +99,7 @@ void event_base::attach(attached* obj) {
 }
 
 void event_base::detach(attached* obj) noexcept {
-  std::unique_lock<std::mutex> g(mutex_, std::defer_lock);
-  if (multi_threaded_)
-    g.lock();
+  auto g = lock_if_threaded();
   if (obj->prev_)
     obj->prev_->next_ = obj->next_;
   else if (objects_ == obj)
@@ -205,8 +206,9 @@ int event_base::loop(int flags) {
 void event_base::loopbreak() noexcept {
   got_break_ = true;
   // From another thread, a loop blocked in the reactor must wake up to see
-  // it (libevent notifies its base when threads are enabled).
-  if (running_) {
+  // it (libevent notifies its base when threads are enabled). On the loop's
+  // own thread it sees the flag after the current handler.
+  if (running_ && !ctx_->get_executor().running_in_this_thread()) {
     try {
       asio::post(*ctx_, [] {});
     } catch (...) {

@@ -74,9 +74,10 @@ struct event_base {
   // Held weakly by handlers that may outlive the base (borrowed contexts).
   const std::shared_ptr<event_base*>& token() const noexcept { return self_; }
   evasio::detail::event_core& events() noexcept { return *events_; }
-  // The epoll set of this base's bufferevents when one thread runs it (see
-  // fd_watch.hpp), made on first use; nullptr on other bases, or if it
-  // cannot be made (they then wait through Asio's reactor).
+  // The epoll set of this base's bufferevents when the base owns its
+  // io_context (see fd_watch.hpp), made on first use; nullptr over a
+  // borrowed io_context, or if it cannot be made (bufferevents then wait
+  // through Asio's reactor).
   evasio::detail::io_mux* mux() noexcept;
 
   void attach(evasio::detail::attached* obj);
@@ -87,6 +88,7 @@ private:
     return pending_.load(std::memory_order_relaxed) > 0 || active_.load(std::memory_order_relaxed) > 0;
   }
   void on_exit_timer(boost::asio::steady_timer* t);
+  std::unique_lock<std::mutex> lock_if_threaded();
 
   std::unique_ptr<boost::asio::io_context> owned_;
   boost::asio::io_context* ctx_;
