@@ -10,6 +10,7 @@
 #include "detail/evbuffer.hpp"
 #include "detail/fd_watch.hpp"
 #include "detail/lock.hpp"
+#include "detail/timeval.hpp"
 
 #include <event2/bufferevent.h>
 
@@ -574,10 +575,12 @@ int bufferevent::getwatermark(short events, size_t* low, size_t* high) {
 
 int bufferevent::set_timeouts(const struct timeval* rd, const struct timeval* wr) {
   recursive_scoped_lock g(mutex_);
+  // NULL and {0, 0} mean no timeout (libevent tests timerisset); any other
+  // timeout that saturates to zero fires at once.
   auto to_us = [](const struct timeval* tv) {
-    if (!tv)
+    if (!tv || (tv->tv_sec == 0 && tv->tv_usec == 0))
       return microseconds(0);
-    return std::max(microseconds(tv->tv_sec * 1000000LL + tv->tv_usec), microseconds(1));
+    return std::max(to_timeout(*tv), microseconds(1));
   };
   read_.timeout = to_us(rd);
   write_.timeout = to_us(wr);

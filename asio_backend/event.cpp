@@ -13,6 +13,7 @@
 #include "detail/c_boundary.hpp"
 #include "detail/event_core.hpp"
 #include "detail/log.hpp"
+#include "detail/timeval.hpp"
 
 #include <event2/event.h>
 #include <event2/event_struct.h>
@@ -49,10 +50,6 @@ event_impl* impl(struct event* ev) { return reinterpret_cast<event_impl*>(ev); }
 const event_impl* impl(const struct event* ev) { return reinterpret_cast<const event_impl*>(ev); }
 bool initialized(const struct event* ev) {
   return ev && impl(ev)->magic == event_impl::initialized_magic;
-}
-
-microseconds to_us(const struct timeval& tv) {
-  return std::max(microseconds(tv.tv_sec * 1000000LL + tv.tv_usec), microseconds(0));
 }
 
 char self_cbarg_tag;
@@ -583,7 +580,7 @@ int event_core::add(event_impl* ev, const struct timeval* tv) {
         --n_active_;
       }
     }
-    ev->interval = to_us(*tv);
+    ev->interval = to_timeout(*tv);
     add_timeout(ev, steady::now() + ev->interval);
   }
   sync_count(ev);

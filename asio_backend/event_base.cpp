@@ -4,6 +4,7 @@
 #include "detail/event_core.hpp"
 #include "detail/fd_watch.hpp"
 #include "detail/log.hpp"
+#include "detail/timeval.hpp"
 
 #include <event2/event.h>
 #include <event2/thread.h>
@@ -30,11 +31,6 @@ namespace {
 std::unique_ptr<asio::io_context> make_private_context() {
   const int hint = threads_enabled.load() ? BOOST_ASIO_CONCURRENCY_HINT_SAFE : 1;
   return std::make_unique<asio::io_context>(hint);
-}
-
-std::chrono::microseconds to_duration(const struct timeval& tv) {
-  auto us = std::chrono::seconds(tv.tv_sec) + std::chrono::microseconds(tv.tv_usec);
-  return std::max(us, std::chrono::microseconds(0));
 }
 
 } // namespace
@@ -237,7 +233,7 @@ int event_base::loopexit(const struct timeval* tv) {
     return 0;
   }
   auto timer = std::make_unique<asio::steady_timer>(*ctx_);
-  timer->expires_after(to_duration(*tv));
+  timer->expires_after(to_timeout(*tv));
   asio::steady_timer* raw = timer.get();
   {
     std::lock_guard<std::mutex> g(mutex_);
