@@ -1,0 +1,7 @@
+/* evasio: libevent 2.1.12's <evhttp.h> is not provided yet.
+ * The name exists so that an evasio build can never take a system libevent's
+ * copy of it: including it stops the compilation with this message. */
+#ifndef EVASIO_EVHTTP_H_INCLUDED_
+#define EVASIO_EVHTTP_H_INCLUDED_
+#error "evasio does not provide <evhttp.h> yet: the libevent 1.x HTTP header (see the coverage table in evasio's README.md)"
+#endif
