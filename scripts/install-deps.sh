@@ -6,7 +6,7 @@
 set -euo pipefail
 pkgs=(cmake make g++ pkg-config libboost1.81-dev)
 if [ "${1:-}" = "--with-tests" ]; then
-  pkgs+=(libboost-test1.81-dev libevent-dev clang libclang-rt-14-dev strace)
+  pkgs+=(libboost-test1.81-dev libevent-dev clang libclang-rt-14-dev strace autoconf automake)
 fi
 missing=()
 for p in "${pkgs[@]}"; do
