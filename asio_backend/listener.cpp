@@ -10,6 +10,10 @@
 // error backoff) the next round starts with an accept attempt (a "kick"),
 // which costs no epoll_ctl when connections are already waiting.
 //
+// The backoff pause doubles from 10 ms to 1 s while accept() keeps failing;
+// EAGAIN or a successful accept ends it, so a backlog that never empties is
+// taken at full speed whenever fds are free, with no spin while none are.
+//
 // Lifetime follows libevent's listener.c: an explicit reference count, one
 // reference for the user and one for each queued operation, so a callback
 // may free its own listener and a cancelled handler can still run safely.
@@ -226,6 +230,7 @@ void evconnlistener::accept_ready(scoped_lock& g) {
     }
     ++taken;
     ++stats_.accepted;
+    backoff_ = milliseconds(0);  // fds are back: the next failure pauses briefly
     evconnlistener_cb cb = cb_;
     void* arg = arg_;
     in_callback_ = true;
