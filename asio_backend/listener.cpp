@@ -10,6 +10,10 @@
 // error backoff) the next round starts with an accept attempt (a "kick"),
 // which costs no epoll_ctl when connections are already waiting.
 //
+// The backoff pause doubles from 10 ms to 1 s while accept() keeps failing;
+// EAGAIN or a successful accept ends it, so a backlog that never empties is
+// taken at full speed whenever fds are free, with no spin while none are.
+//
 // Lifetime follows libevent's listener.c: an explicit reference count, one
 // reference for the user and one for each queued operation, so a callback
 // may free its own listener and a cancelled handler can still run safely.
@@ -226,6 +230,7 @@ void evconnlistener::accept_ready(scoped_lock& g) {
     }
     ++taken;
     ++stats_.accepted;
+    backoff_ = milliseconds(0);  // fds are back: the next failure pauses briefly
     evconnlistener_cb cb = cb_;
     void* arg = arg_;
     in_callback_ = true;
@@ -343,8 +348,22 @@ public:
       : evconnlistener(base, cb, arg, flags, fd), acceptor_(base->context()) {}
   ~acceptor_listener() override { drop_socket(false); }
 
+  // Asio registers an fd once: when an event of the base has it already,
+  // the acceptor watches a duplicate, closed with it (accept4 still uses fd).
   void assign(const typename Acceptor::protocol_type& proto, boost::system::error_code& ec) {
     acceptor_->assign(proto, fd(), ec);
+    if (ec != asio::error::already_open && ec.value() != EEXIST)
+      return;
+    const int dup = ::fcntl(fd(), F_DUPFD_CLOEXEC, 0);
+    if (dup < 0) {
+      ec.assign(errno, boost::system::system_category());
+      return;
+    }
+    acceptor_->assign(proto, dup, ec);
+    if (ec)
+      ::close(dup);
+    else
+      owns_dup_ = true;
   }
 
 protected:
@@ -365,11 +384,13 @@ protected:
       return;
     boost::system::error_code ec;
     if (acceptor_->is_open()) {
-      if (close)
+      if (close || owns_dup_)
         acceptor_->close(ec);
       else
         acceptor_->release(ec);
     }
+    if (close && owns_dup_)
+      ::close(fd());
     acceptor_.reset();
   }
 
@@ -379,6 +400,7 @@ protected:
 
 private:
   std::optional<Acceptor> acceptor_;
+  bool owns_dup_ = false;  // acceptor_ holds a duplicate of fd()
 };
 
 using tcp_listener = acceptor_listener<asio::ip::tcp::acceptor>;

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include <cstring>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -598,6 +599,149 @@ BOOST_AUTO_TEST_CASE(freed_listener_is_no_longer_pending) {
   evconnlistener_free(lev);
   BOOST_TEST(event_base_dispatch(base) == 1);
   BOOST_TEST(p.count == 0);
+}
+
+// ---- a listener and a read event on the same fd ------------------------------
+
+// A persistent EV_READ event on a listening fd; it takes a connection itself
+// only when asked to.
+struct ReadEvent {
+  event_base* base;
+  int fires = 0;
+  bool accept_and_break = false;
+  int accepted = 0;
+  event* ev = nullptr;
+  ReadEvent(event_base* b, int fd) : base(b) {
+    ev = event_new(b, fd, EV_READ | EV_PERSIST, cb, this);
+    BOOST_TEST_REQUIRE(ev != nullptr);
+    BOOST_TEST_REQUIRE(event_add(ev, nullptr) == 0);
+  }
+  ~ReadEvent() { reset(); }
+  ReadEvent(const ReadEvent&) = delete;
+  ReadEvent& operator=(const ReadEvent&) = delete;
+  void reset() {
+    if (ev)
+      event_free(ev);
+    ev = nullptr;
+  }
+  static void cb(evutil_socket_t fd, short, void* arg) {
+    auto* r = static_cast<ReadEvent*>(arg);
+    ++r->fires;
+    if (!r->accept_and_break)
+      return;
+    const int c = ::accept(fd, nullptr, nullptr);
+    if (c >= 0) {
+      ++r->accepted;
+      ::close(c);
+    }
+    event_base_loopbreak(r->base);
+  }
+};
+
+// The pair on one listening socket, made in the order asked for.
+struct SharedFd {
+  Base base;
+  Fd sock = bound_socket(ipv4_loopback(0));
+  Probe p;
+  std::optional<ReadEvent> read;
+  Listener lev;
+  explicit SharedFd(bool event_first) {
+    BOOST_TEST_REQUIRE(sock.valid());
+    BOOST_TEST_REQUIRE(::listen(sock.get(), 16) == 0);
+    if (event_first)
+      read.emplace(base, sock.get());
+    lev.reset(evconnlistener_new(base, probe_cb, &p, 0, 0, sock.get()));
+    BOOST_TEST_REQUIRE(lev.l != nullptr, "evconnlistener_new: " << std::strerror(errno));
+    if (!event_first)
+      read.emplace(base, sock.get());
+    p.disable_at = 1;
+    p.break_at = true;
+  }
+};
+
+// The listener takes a connection while the event is on its fd too.
+void expect_listener_accepts(SharedFd& s) {
+  Fd client = connect_to(local_address(s.sock.get()));
+  BOOST_TEST_REQUIRE(client.valid());
+  BOOST_TEST(event_base_dispatch(s.base) == 0);  // its loopbreak
+  BOOST_TEST(s.p.count == 1);
+}
+
+// The event fires for a connection and takes it itself.
+void expect_event_fires(SharedFd& s) {
+  s.read->accept_and_break = true;
+  Fd client = connect_to(local_address(s.sock.get()));
+  BOOST_TEST_REQUIRE(client.valid());
+  BOOST_TEST(event_base_dispatch(s.base) == 0);  // its loopbreak
+  BOOST_TEST(s.read->accepted == 1);
+}
+
+BOOST_AUTO_TEST_CASE(new_listener_on_an_fd_with_a_read_event_added_succeeds_and_accepts) {
+  SharedFd s(true);
+  expect_listener_accepts(s);
+}
+
+BOOST_AUTO_TEST_CASE(read_event_added_on_a_listener_fd_succeeds_and_fires) {
+  SharedFd s(false);
+  s.p.disable_at = 0;
+  evconnlistener_disable(s.lev);  // the event alone looks at the fd
+  expect_event_fires(s);
+  BOOST_TEST(s.p.count == 0);
+}
+
+BOOST_AUTO_TEST_CASE(freeing_the_listener_leaves_the_read_event_on_its_fd_working) {
+  for (bool event_first : {true, false}) {
+    BOOST_TEST_CONTEXT("event added " << (event_first ? "before" : "after") << " the listener") {
+      const int fds = count_open_fds();
+      {
+        SharedFd s(event_first);
+        s.lev.reset();
+        BOOST_TEST(is_listening(s.sock.get()));  // no LEV_OPT_CLOSE_ON_FREE
+        expect_event_fires(s);
+      }
+      BOOST_TEST(count_open_fds() == fds);
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(freeing_the_read_event_leaves_the_listener_on_its_fd_working) {
+  for (bool event_first : {true, false}) {
+    BOOST_TEST_CONTEXT("event added " << (event_first ? "before" : "after") << " the listener") {
+      const int fds = count_open_fds();
+      {
+        SharedFd s(event_first);
+        s.read->reset();
+        expect_listener_accepts(s);
+        BOOST_TEST(s.read->fires == 0);
+      }
+      BOOST_TEST(count_open_fds() == fds);
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(close_on_free_listener_sharing_its_fd_with_a_read_event_leaks_no_fd) {
+  for (bool event_first : {true, false}) {
+    BOOST_TEST_CONTEXT("event added " << (event_first ? "before" : "after") << " the listener") {
+      const int fds = count_open_fds();
+      {
+        Base base;
+        Fd sock = bound_socket(ipv4_loopback(0));
+        BOOST_TEST_REQUIRE(sock.valid());
+        std::optional<ReadEvent> read;
+        if (event_first)
+          read.emplace(base, sock.get());
+        Probe p;
+        evconnlistener* lev = evconnlistener_new(base, probe_cb, &p, LEV_OPT_CLOSE_ON_FREE, -1, sock.get());
+        BOOST_TEST_REQUIRE(lev != nullptr, "evconnlistener_new: " << std::strerror(errno));
+        if (!event_first)
+          read.emplace(base, sock.get());
+        read.reset();
+        evconnlistener_free(lev);  // closes the socket
+        BOOST_TEST(!fd_is_open(sock.release()));
+      }
+      BOOST_TEST(count_open_fds() == fds);
+    }
+  }
 }
 
 // ---- socket ownership and flags --------------------------------------------

@@ -426,6 +426,88 @@ BOOST_AUTO_TEST_CASE(emfile_error_callback_that_disables_the_listener_stops_retr
   BOOST_TEST(o.fds_after == o.fds_before);
 }
 
+#ifdef EVASIO_VERSION
+// evasio's back-off (libevent spins instead): the pause after a failed
+// accept() doubles from 10 ms, and a successful accept ends it, so a
+// listener that has been paused for long accepts at full speed again as soon
+// as fds come back. No clock is read: the pause that follows the success is
+// compared with a witness timer armed just before it, and Asio runs expired
+// timers in deadline order.
+namespace {
+
+constexpr int kErrorsBeforeFree = 6;        // pauses of 10, 20, 40, 80, 160, 320 ms
+constexpr milliseconds kWitnessDelay{330};  // above a first pause (10 ms), below the 7th (640 ms)
+
+struct BackoffReset {
+  int spare = -1;  // an fd below the limit, closed to let one accept through
+  int accepted_fd = -1;
+  int errors = 0;
+  event* witness = nullptr;  // armed by the error that follows the success
+  bool witness_fired = false;
+  bool retried_before_witness = false;
+};
+
+void held_accept_cb(evconnlistener*, evutil_socket_t fd, sockaddr*, int, void* arg) {
+  static_cast<BackoffReset*>(arg)->accepted_fd = fd;  // held: at the limit again
+}
+
+void backoff_reset_error_cb(evconnlistener* lev, void* arg) {
+  auto* s = static_cast<BackoffReset*>(arg);
+  ++s->errors;
+  if (s->errors == kErrorsBeforeFree) {
+    ::close(s->spare);  // the retry after this pause takes one connection
+    s->spare = -1;
+  } else if (s->errors == kErrorsBeforeFree + 1) {
+    const timeval tv = tv_of(kWitnessDelay);
+    event_add(s->witness, &tv);
+  } else if (s->errors == kErrorsBeforeFree + 2) {
+    s->retried_before_witness = !s->witness_fired;
+    evconnlistener_disable(lev);
+    event_base_loopbreak(evconnlistener_get_base(lev));
+  }
+}
+
+void witness_cb(evutil_socket_t, short, void* arg) {
+  static_cast<BackoffReset*>(arg)->witness_fired = true;
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_CASE(emfile_a_successful_accept_ends_the_backoff_the_next_pause_is_the_first_one_again) {
+  {
+    Base base;
+    BackoffReset st;
+    Event witness(event_new(base, -1, 0, witness_cb, &st));
+    st.witness = witness;
+    Listener lev(bind_loopback(base, held_accept_cb, &st));
+    evconnlistener_set_error_cb(lev, backoff_reset_error_cb);
+    std::vector<Fd> clients;  // a backlog that never empties
+    for (int i = 0; i < 4; ++i) {
+      clients.push_back(connect_to(address_of(lev)));
+      BOOST_TEST_REQUIRE(clients.back().valid(), "connect: " << std::strerror(errno));
+    }
+    warm_up_type_checks();
+    st.spare = ::fcntl(0, F_DUPFD_CLOEXEC, 0);
+    BOOST_TEST_REQUIRE(st.spare >= 0);
+    const timeval bound = tv_of(milliseconds(10000));  // safety only
+    event_base_loopexit(base, &bound);
+    {
+      NoMoreFds limit;
+      event_base_dispatch(base);
+    }
+    BOOST_TEST(event_base_got_break(base) != 0);
+    BOOST_TEST(st.accepted_fd >= 0);
+    BOOST_TEST(st.errors == kErrorsBeforeFree + 2);
+    BOOST_TEST(st.retried_before_witness);  // a 10 ms pause, not a 640 ms one
+    if (st.accepted_fd >= 0)
+      ::close(st.accepted_fd);
+    if (st.spare >= 0)
+      ::close(st.spare);
+  }
+  expect_no_fd_leak();
+}
+#endif // EVASIO_VERSION
+
 BOOST_AUTO_TEST_SUITE_END()
 
 namespace {

@@ -4,6 +4,10 @@
 #ifndef EVASIO_EVENT2_BUFFEREVENT_H_INCLUDED_
 #define EVASIO_EVENT2_BUFFEREVENT_H_INCLUDED_
 
+/* What libevent's event2/bufferevent.h brings (on Linux). */
+#include <sys/types.h>
+#include <sys/time.h>
+
 #include <event2/event.h>
 #include <event2/buffer.h>
 

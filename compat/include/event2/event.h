@@ -4,6 +4,12 @@
 #ifndef EVASIO_EVENT2_EVENT_H_INCLUDED_
 #define EVASIO_EVENT2_EVENT_H_INCLUDED_
 
+/* The system headers libevent's event2/event.h brings on Linux: programs
+ * use stderr, FILE and struct timeval with only this header included. */
+#include <stdio.h>
+#include <sys/types.h>
+#include <sys/time.h>
+
 #include <event2/util.h>
 
 #ifdef __cplusplus

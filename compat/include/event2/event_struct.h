@@ -5,6 +5,12 @@
 #ifndef EVASIO_EVENT2_EVENT_STRUCT_H_INCLUDED_
 #define EVASIO_EVENT2_EVENT_STRUCT_H_INCLUDED_
 
+/* What libevent's event2/event_struct.h brings (on Linux). */
+#include <sys/types.h>
+#include <sys/time.h>
+
+#include <event2/util.h>
+
 #ifdef __cplusplus
 extern "C" {
 #endif

@@ -1,0 +1,12 @@
+/* event2/event.h alone makes visible the system names that libevent 2.1.12's
+ * event2/event.h makes visible on Linux (built against both). */
+#define _POSIX_C_SOURCE 200809L /* a POSIX program: getaddrinfo, gmtime_r */
+#include <event2/event.h>
+
+#include "uses_util.inc"
+#include "uses_stdio.inc"
+int visible_event_h(void);
+int visible_event_h(void)
+{
+	return uses_util_h(0, 1) && uses_stdio_h();
+}
