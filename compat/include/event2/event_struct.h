@@ -10,6 +10,7 @@
 #include <sys/time.h>
 
 #include <event2/util.h>
+#include <event2/keyvalq_struct.h> /* as libevent's event_struct.h */
 
 #ifdef __cplusplus
 extern "C" {

@@ -10,6 +10,10 @@
 #ifndef EVASIO_EVENT2_UTIL_H_INCLUDED_
 #define EVASIO_EVENT2_UTIL_H_INCLUDED_
 
+/* As libevent's: its configuration first (it may turn on _GNU_SOURCE). */
+#include <event2/event-config.h>
+#include <event2/visibility.h>
+
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>

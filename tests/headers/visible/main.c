@@ -5,7 +5,7 @@
  * expectation. The probes touch no fd: compiling them is the test. */
 #ifdef EVASIO_HEADERS_ORACLE
 #include <event2/event.h>
-#ifndef EVENT__NUMERIC_VERSION
+#ifndef EVENT2_EVENT_H_INCLUDED_ /* libevent's own guard; evasio's are EVASIO_* */
 #error "EVASIO_HEADERS_ORACLE: these are not real libevent's headers"
 #endif
 #endif
