@@ -901,6 +901,17 @@ int event_base_gettimeofday_cached(struct event_base* base, struct timeval* tv) 
   return base->events().cached_time(tv);
 }
 
+// As libevent: only an event that is neither pending nor active may move.
+int event_base_set(struct event_base* base, struct event* ev) {
+  if (!base || !initialized(ev))
+    return fail(-1, EINVAL);
+  event_impl* e = impl(ev);
+  if (e->inserted || e->has_timeout || e->active)
+    return -1;
+  e->base = base;
+  return 0;
+}
+
 int event_base_get_num_events(struct event_base* base, unsigned int flags) {
   if (!base)
     return fail(-1, EINVAL);

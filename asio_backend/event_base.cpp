@@ -1,6 +1,7 @@
 // event_base: libevent's loop semantics on an asio::io_context.
 #include "detail/base.hpp"
 #include "detail/c_boundary.hpp"
+#include "detail/current_base.hpp"
 #include "detail/event_core.hpp"
 #include "detail/fd_watch.hpp"
 #include "detail/log.hpp"
@@ -269,8 +270,12 @@ struct event_base* event_base_new(void) {
 }
 
 void event_base_free(struct event_base* base) {
-  if (base)
-    guarded_void([&] { delete base; });
+  if (!base)
+    base = current_base();  // as libevent: NULL frees the 1.x current base
+  if (!base)
+    return;
+  forget_current_base(base);
+  guarded_void([&] { delete base; });
 }
 
 int event_base_dispatch(struct event_base* base) {

@@ -77,6 +77,10 @@ void event_free(struct event *ev);
 int event_assign(struct event *ev, struct event_base *base,
     evutil_socket_t fd, short events, event_callback_fn callback,
     void *callback_arg);
+/* Moves an event that is neither pending nor active to another base: 0, or
+ * -1 if it is pending or active (event_set, then event_base_set, is the
+ * 1.x way to put an event on a base). */
+int event_base_set(struct event_base *base, struct event *ev);
 /* Pass as callback_arg to get the event itself as the argument. */
 void *event_self_cbarg(void);
 size_t event_get_struct_event_size(void);
@@ -96,6 +100,8 @@ int event_initialized(const struct event *ev);
 void event_active(struct event *ev, int res, short ncalls);
 
 evutil_socket_t event_get_fd(const struct event *ev);
+/* The signal number of a signal event. */
+#define event_get_signal(ev) ((int)event_get_fd(ev))
 struct event_base *event_get_base(const struct event *ev);
 short event_get_events(const struct event *ev);
 event_callback_fn event_get_callback(const struct event *ev);
