@@ -1,0 +1,161 @@
+// event2/buffer_compat.h and event2/bufferevent_compat.h: libevent's 1.x
+// evbuffer and bufferevent API, with libevent 2.1.12's semantics. Builds
+// against real libevent too (system headers, -levent), where every
+// expectation was checked.
+#define BOOST_TEST_MODULE buffer_compat
+#include <boost/test/unit_test.hpp>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+// libevent 2.1.12's buffer_compat.h and bufferevent_compat.h lack extern "C"
+// (evasio's have it): the wrapper lets this file link against both.
+extern "C" {
+#include <event2/buffer_compat.h>
+#include <event2/bufferevent_compat.h>
+}
+#include <event2/event.h>
+#include <event2/event_compat.h>
+
+#include "fixtures.hpp"
+
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <string>
+
+namespace {
+
+struct buffer_fixture {
+  buffer_fixture() : buf(evbuffer_new()) { BOOST_REQUIRE(buf); }
+  ~buffer_fixture() { evbuffer_free(buf); }
+  void add(const char* s) { BOOST_REQUIRE_EQUAL(evbuffer_add(buf, s, std::strlen(s)), 0); }
+  evbuffer* buf;
+};
+
+std::string take_line(evbuffer* b) {
+  char* line = evbuffer_readline(b);
+  if (!line)
+    return "<null>";
+  std::string s(line);
+  std::free(line);
+  return s;
+}
+
+} // namespace
+
+BOOST_FIXTURE_TEST_SUITE(buffer_compat, buffer_fixture)
+
+BOOST_AUTO_TEST_CASE(evbuffer_readline_takes_lines_ending_in_any_run_of_cr_and_lf) {
+  add("one\r\n\r\ntwo\nthree\rfour");
+  BOOST_CHECK_EQUAL(take_line(buf), "one");
+  BOOST_CHECK_EQUAL(take_line(buf), "two");
+  BOOST_CHECK_EQUAL(take_line(buf), "three");
+  BOOST_CHECK_EQUAL(take_line(buf), "<null>");  // no end yet
+  BOOST_CHECK_EQUAL(EVBUFFER_LENGTH(buf), 4u);
+}
+
+BOOST_AUTO_TEST_CASE(evbuffer_find_points_at_the_match_in_contiguous_data) {
+  add("hello ");
+  add("wor");
+  add("ld!");
+  const unsigned char* at = evbuffer_find(buf, reinterpret_cast<const unsigned char*>("world"), 5);
+  BOOST_REQUIRE(at != nullptr);
+  BOOST_CHECK_EQUAL(std::string(reinterpret_cast<const char*>(at), 5), "world");
+  BOOST_CHECK(at == EVBUFFER_DATA(buf) + 6);
+  BOOST_CHECK_EQUAL(EVBUFFER_LENGTH(buf), 12u);  // nothing taken
+}
+
+BOOST_AUTO_TEST_CASE(evbuffer_find_of_absent_bytes_is_null) {
+  add("hello");
+  BOOST_CHECK(evbuffer_find(buf, reinterpret_cast<const unsigned char*>("xyz"), 3) == nullptr);
+}
+
+BOOST_AUTO_TEST_CASE(evbuffer_compat_macros_are_length_and_pulled_up_data) {
+  add("abc");
+  add("def");
+  BOOST_CHECK_EQUAL(EVBUFFER_LENGTH(buf), 6u);
+  BOOST_CHECK_EQUAL(std::string(reinterpret_cast<const char*>(EVBUFFER_DATA(buf)), 6), "abcdef");
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+namespace {
+
+struct echo_state {
+  std::string got;
+  short events = 0;
+};
+
+void compat_read_cb(struct bufferevent* bev, void* arg) {
+  auto* st = static_cast<echo_state*>(arg);
+  evbuffer* in = EVBUFFER_INPUT(bev);
+  st->got.append(reinterpret_cast<const char*>(EVBUFFER_DATA(in)), EVBUFFER_LENGTH(in));
+  evbuffer_drain(in, EVBUFFER_LENGTH(in));
+  if (st->got == "ping")
+    bufferevent_write(bev, "pong", 4);
+}
+
+void compat_write_cb(struct bufferevent*, void*) {}
+
+void compat_error_cb(struct bufferevent*, short what, void* arg) {
+  static_cast<echo_state*>(arg)->events = what;
+  event_loopbreak();
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_CASE(bufferevent_new_works_on_the_current_base_with_the_1x_names) {
+  nettest::SafetyAlarm alarm(30, nettest::current_test_name());
+  event_base* base = event_init();
+  BOOST_REQUIRE(base);
+  int sv[2];
+  BOOST_REQUIRE_EQUAL(::socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+  nettest::Fd peer(sv[1]);
+  echo_state st;
+  bufferevent* bev = bufferevent_new(sv[0], compat_read_cb, compat_write_cb, compat_error_cb, &st);
+  BOOST_REQUIRE(bev);
+  BOOST_REQUIRE_EQUAL(bufferevent_enable(bev, EV_READ | EV_WRITE), 0);
+  BOOST_REQUIRE_EQUAL(::write(peer.get(), "ping", 4), 4);
+  char reply[4];
+  size_t n = 0;
+  while (n < 4) {
+    BOOST_REQUIRE_EQUAL(event_loop(EVLOOP_ONCE), 0);
+    const ssize_t r = ::recv(peer.get(), reply + n, 4 - n, MSG_DONTWAIT);
+    if (r > 0)
+      n += static_cast<size_t>(r);
+  }
+  BOOST_CHECK_EQUAL(std::string(reply, 4), "pong");
+  peer.reset();  // EOF: the error callback with the 1.x names
+  BOOST_CHECK_EQUAL(event_dispatch(), 0);
+  BOOST_CHECK_EQUAL(st.events, EVBUFFER_READ | EVBUFFER_EOF);
+  bufferevent_free(bev);
+  ::close(sv[0]);
+  event_base_free(base);
+}
+
+namespace {
+void timeout_error_cb(struct bufferevent*, short what, void* arg) {
+  *static_cast<short*>(arg) = what;
+}
+} // namespace
+
+BOOST_AUTO_TEST_CASE(bufferevent_settimeout_in_seconds_reports_a_read_timeout) {
+  nettest::SafetyAlarm alarm(30, nettest::current_test_name());
+  event_base* base = event_init();
+  BOOST_REQUIRE(base);
+  int sv[2];
+  BOOST_REQUIRE_EQUAL(::socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+  nettest::Fd peer(sv[1]);
+  short what = 0;
+  bufferevent* bev = bufferevent_new(sv[0], nullptr, nullptr, timeout_error_cb, &what);
+  BOOST_REQUIRE(bev);
+  bufferevent_settimeout(bev, 1, 0);
+  BOOST_REQUIRE_EQUAL(bufferevent_enable(bev, EV_READ), 0);
+  BOOST_CHECK_EQUAL(event_dispatch(), 1);  // the timeout disables reading: nothing left
+  BOOST_CHECK_EQUAL(what, EVBUFFER_READ | EVBUFFER_TIMEOUT);
+  bufferevent_free(bev);
+  ::close(sv[0]);
+  event_base_free(base);
+}
