@@ -3,12 +3,14 @@
 // libevent's events are level-triggered unless EV_ET: a persistent read
 // event keeps firing while the fd stays readable. Asio's epoll reactor is
 // edge-triggered, but it arms each async_wait with EPOLL_CTL_MOD, which
-// reports an fd that is still ready: so the wait is re-armed after the
-// callbacks of a readiness have run (a posted "check"), and a still-ready fd
-// comes back on the next round. EV_ET events use an epoll of their own.
-// Timeouts live in one heap per base behind a single steady_timer, signals
-// in one signal_set per base, as libevent keeps one min-heap and one signal
-// pipe per base.
+// reports an fd that is still ready. As in libevent, where each pass polls
+// every fd once and then runs the active events, a direction whose
+// readiness made events active is waited on again only when the next pass
+// begins (after those callbacks ran): one pass runs each ready event once,
+// and a still-ready fd comes back in the next. EV_ET events use an epoll of
+// their own. Timeouts live in one heap per base behind a single
+// steady_timer, signals in one signal_set per base, as libevent keeps one
+// min-heap and one signal pipe per base.
 #include "detail/base.hpp"
 #include "detail/c_boundary.hpp"
 #include "detail/event_core.hpp"
@@ -31,6 +33,7 @@
 #include <algorithm>
 #include <csignal>
 #include <cstdlib>
+#include <mutex>
 #include <new>
 #include <type_traits>
 
@@ -54,6 +57,35 @@ bool initialized(const struct event* ev) {
 
 char self_cbarg_tag;
 
+// The dispositions signals had before evasio's first event on them, put
+// back when the last event on a signal in the process goes (Asio's
+// signal_set leaves SIG_DFL), as libevent restores the handler it replaced.
+struct saved_dispositions {
+  std::mutex mutex;
+  int users[NSIG] = {};  // bases with events on the signal
+  struct sigaction old[NSIG];
+};
+
+saved_dispositions& dispositions() {
+  static saved_dispositions d;
+  return d;
+}
+
+void retain_disposition(int sig) {
+  saved_dispositions& d = dispositions();
+  std::lock_guard<std::mutex> g(d.mutex);
+  if (d.users[sig]++ == 0)
+    ::sigaction(sig, nullptr, &d.old[sig]);
+}
+
+// After Asio gave the signal up.
+void release_disposition(int sig) {
+  saved_dispositions& d = dispositions();
+  std::lock_guard<std::mutex> g(d.mutex);
+  if (--d.users[sig] == 0)
+    ::sigaction(sig, &d.old[sig], nullptr);
+}
+
 } // namespace
 
 namespace evasio::detail {
@@ -61,7 +93,7 @@ namespace evasio::detail {
 // One Asio descriptor per fd with events on it, shared by those events
 // (Asio can register an fd only once), like libevent's evmap entry.
 struct fd_state {
-  enum class op { idle, wait, check };
+  enum class op { idle, wait, check, deferred };
   struct direction {
     op state = op::idle;
     unsigned seq = 0;
@@ -76,7 +108,9 @@ struct fd_state {
       delete s;
   }
 
-  event_core* core;  // null once released: handlers still queued do nothing
+  // Null once released: handlers still queued do nothing. Atomic because
+  // those handlers read it before they can take the core's lock.
+  std::atomic<event_core*> core;
   const int fd;
   const int reg_fd;  // a dup of fd when fd was already registered with Asio
   asio::posix::stream_descriptor desc;
@@ -115,20 +149,40 @@ short poll_ready(int fd, bool reading) {
 
 void arm(fd_state* fs, bool reading, bool probe);
 
+// Runs f(core) under the core's lock, unless the fd was released or the
+// direction moved on (seq) since the handler was queued.
+template <class F>
+void with_direction(fd_state* fs, bool reading, unsigned seq, F f) {
+  event_core* core = fs->core.load(std::memory_order_acquire);
+  if (!core)
+    return;
+  recursive_scoped_lock g(core->mutex());
+  auto& dir = reading ? fs->rd : fs->wr;
+  if (fs->core.load(std::memory_order_relaxed) != core || dir.seq != seq)
+    return;
+  dir.state = fd_state::op::idle;
+  f(*core);
+}
+
 void post_check(fd_state* fs, bool reading, bool probe) {
   auto& d = reading ? fs->rd : fs->wr;
   d.state = fd_state::op::check;
   const unsigned seq = ++d.seq;
   asio::post(fs->desc.get_executor(), [self = fd_ref(fs), reading, seq, probe] {
-    if (!self->core)
-      return;
-    recursive_scoped_lock g(self->core->mutex());
-    auto& dir = reading ? self->rd : self->wr;
-    if (!self->core || dir.seq != seq)
-      return;
-    dir.state = fd_state::op::idle;
-    arm(self.get(), reading, probe);
+    with_direction(self.get(), reading, seq, [&](event_core&) { arm(self.get(), reading, probe); });
   });
+}
+
+// Readiness `what` of a direction was reported: if it made events active,
+// the next pass looks again; if nobody wanted it, wait again now.
+void rearm_after(event_core& core, fd_state* fs, bool reading, short what) {
+  bool any = false;
+  for (const event_impl* e = fs->head; e && !any; e = e->next)
+    any = (e->events & what & io_kinds) != 0;
+  if (any)
+    core.defer_rearm(fs, reading);
+  else
+    post_check(fs, reading, false);
 }
 
 void start_wait(fd_state* fs, bool reading) {
@@ -138,22 +192,17 @@ void start_wait(fd_state* fs, bool reading) {
   fs->desc.async_wait(
       reading ? asio::posix::descriptor_base::wait_read : asio::posix::descriptor_base::wait_write,
       [self = fd_ref(fs), reading, seq](boost::system::error_code ec) {
-        if (!self->core)
-          return;
-        recursive_scoped_lock g(self->core->mutex());
-        auto& dir = reading ? self->rd : self->wr;
-        if (!self->core || dir.seq != seq)
-          return;
-        dir.state = fd_state::op::idle;
-        if (ec == asio::error::operation_aborted) {
-          arm(self.get(), reading, false);  // cancelled on behalf of the other direction
-          return;
-        }
-        short what = reading ? EV_READ : EV_WRITE;
-        if (reading && (interest(self.get(), true) & EV_CLOSED))
-          what |= poll_ready(self->fd, true) & EV_CLOSED;
-        self->core->activate_fd(self.get(), what);
-        post_check(self.get(), reading, false);
+        with_direction(self.get(), reading, seq, [&](event_core& core) {
+          if (ec == asio::error::operation_aborted) {
+            arm(self.get(), reading, false);  // cancelled on behalf of the other direction
+            return;
+          }
+          short what = reading ? EV_READ : EV_WRITE;
+          if (reading && (interest(self.get(), true) & EV_CLOSED))
+            what |= poll_ready(self->fd, true) & EV_CLOSED;
+          core.activate_fd(self.get(), what);
+          rearm_after(core, self.get(), reading, what);
+        });
       });
 }
 
@@ -168,8 +217,9 @@ void arm(fd_state* fs, bool reading, bool probe) {
   // active in this very round (EVLOOP_NONBLOCK runs it), as in libevent.
   if (probe) {
     if (const short what = poll_ready(fs->fd, reading)) {
-      fs->core->activate_fd(fs, what);
-      post_check(fs, reading, false);
+      event_core& core = *fs->core.load(std::memory_order_relaxed);
+      core.activate_fd(fs, what);
+      rearm_after(core, fs, reading, what);
       return;
     }
   }
@@ -203,7 +253,7 @@ event_core::event_core(event_base& base)
 
 event_core::~event_core() {
   for (auto& [fd, fs] : fds_) {
-    fs->core = nullptr;
+    fs->core.store(nullptr, std::memory_order_release);
     if (fs->reg_fd != fs->fd) {
       boost::system::error_code ec;
       fs->desc.close(ec);
@@ -214,6 +264,9 @@ event_core::~event_core() {
   }
   for (event_impl* e : once_events_)
     delete e;
+  signals_.reset();  // Asio gives the signals up, then the old handlers return
+  for (const auto& [sig, list] : sig_events_)
+    release_disposition(sig);
   if (et_desc_) {
     boost::system::error_code ec;
     et_desc_->close(ec);  // closes et_epoll_
@@ -267,11 +320,11 @@ int event_core::insert_io(event_impl* ev) {
   ev->inserted = true;
   // Look at the fd from the loop, not from here: as in libevent, a ready fd
   // makes its event active on the loop's next round, after events already
-  // active.
+  // active; added while active events run, in the next pass.
   if ((ev->events & (EV_READ | EV_CLOSED)) && fs->rd.state == fd_state::op::idle)
-    post_check(fs, true, true);
+    draining_ ? defer_rearm(fs, true) : post_check(fs, true, true);
   if ((ev->events & EV_WRITE) && fs->wr.state == fd_state::op::idle)
-    post_check(fs, false, true);
+    draining_ ? defer_rearm(fs, false) : post_check(fs, false, true);
   return 0;
 }
 
@@ -287,7 +340,7 @@ void event_core::remove_io(event_impl* ev) {
   if (fs->head)
     return;  // waits of the other events go on; a spare wakeup is ignored
   fds_.erase(fs->fd);
-  fs->core = nullptr;
+  fs->core.store(nullptr, std::memory_order_release);
   if (fs->reg_fd != fs->fd) {
     boost::system::error_code ec;
     fs->desc.close(ec);
@@ -381,8 +434,9 @@ void event_core::on_et_ready() {
     auto it = et_events_.find(evs[i].data.fd);
     for (event_impl* e = it == et_events_.end() ? nullptr : it->second; e;) {
       event_impl* next = e->next;
+      // libevent reports the edge too: EV_ET with EV_READ or EV_WRITE.
       if (const short res = e->events & what & io_kinds)
-        activate_nolock(e, res, 1);
+        activate_nolock(e, res | EV_ET, 1);
       e = next;
     }
   }
@@ -397,10 +451,12 @@ int event_core::insert_signal(event_impl* ev) {
     signals_.emplace(base_.context());
   event_impl*& head = sig_events_[sig];
   if (!head) {
+    retain_disposition(sig);
     boost::system::error_code ec;
     signals_->add(sig, ec);
     if (ec) {
       sig_events_.erase(sig);
+      release_disposition(sig);
       return fail(-1, ec.value());
     }
   }
@@ -418,6 +474,7 @@ void event_core::remove_signal(event_impl* ev) {
     sig_events_.erase(it);
     boost::system::error_code ec;
     signals_->remove(ev->fd, ec);
+    release_disposition(ev->fd);
     if (sig_events_.empty() && signal_wait_) {
       signals_->cancel(ec);
       signal_wait_ = false;
@@ -453,6 +510,40 @@ void event_core::activate_fd(fd_state* fs, short what) {
       activate_nolock(e, res, 1);
     e = next;
   }
+}
+
+void event_core::defer_rearm(fd_state* fs, bool reading) {
+  auto& d = reading ? fs->rd : fs->wr;
+  d.state = fd_state::op::deferred;
+  ++d.seq;
+  rearm_.push_back({fs, reading});
+}
+
+bool event_core::drain_due() {
+  recursive_scoped_lock g(mutex_);
+  return drain_posted_;
+}
+
+void event_core::set_pass_per_call(bool on) {
+  recursive_scoped_lock g(mutex_);
+  pass_per_call_ = on;
+}
+
+void event_core::begin_pass(bool probe) {
+  recursive_scoped_lock g(mutex_);
+  begin_pass_nolock(probe);
+}
+
+void event_core::begin_pass_nolock(bool probe) {
+  rearm_spare_.swap(rearm_);  // what arm() defers again is for the pass after
+  for (const rearm& r : rearm_spare_) {
+    auto& d = r.reading ? r.fs->rd : r.fs->wr;
+    if (r.fs->core.load(std::memory_order_relaxed) == this && d.state == fd_state::op::deferred) {
+      d.state = fd_state::op::idle;
+      arm(r.fs.get(), r.reading, probe);
+    }
+  }
+  rearm_spare_.clear();
 }
 
 // ---- timeouts: a binary heap on deadline --------------------------------------
@@ -543,18 +634,22 @@ void event_core::on_timer() {
   rearm_timer();
 }
 
-int event_core::add_timeout(event_impl* ev, steady::time_point at) {
+int event_core::add_timeout(event_impl* ev, steady::time_point at, const struct timeval* tv) {
   if (ev->has_timeout)
     heap_erase(ev);
   ev->deadline = at;
   // The wall-clock expiry event_pending reports, fixed now so that it does
-  // not drift between calls.
-  struct timeval now;
+  // not drift between calls: now + tv as given (libevent's, also beyond
+  // what the steady clock can wait), else now + the wait.
+  struct timeval now, wait;
   ::gettimeofday(&now, nullptr);
-  const long long us = now.tv_sec * 1000000LL + now.tv_usec +
-                       std::chrono::duration_cast<microseconds>(at - steady::now()).count();
-  ev->wall_deadline.tv_sec = static_cast<time_t>(us / 1000000);
-  ev->wall_deadline.tv_usec = static_cast<suseconds_t>(us % 1000000);
+  if (!tv) {
+    const long long us = std::chrono::duration_cast<microseconds>(at - steady::now()).count();
+    wait.tv_sec = static_cast<time_t>(us / 1000000);
+    wait.tv_usec = static_cast<suseconds_t>(us % 1000000);
+    tv = &wait;
+  }
+  ev->wall_deadline = wall_after(now, *tv);
   heap_push(ev);
   rearm_timer();
   return 0;
@@ -581,7 +676,7 @@ int event_core::add(event_impl* ev, const struct timeval* tv) {
       }
     }
     ev->interval = to_timeout(*tv);
-    add_timeout(ev, steady::now() + ev->interval);
+    add_timeout(ev, steady::now() + ev->interval, tv);
   }
   sync_count(ev);
   return 0;
@@ -612,8 +707,21 @@ void event_core::del_nolock(event_impl* ev) {
 
 int event_core::del(event_impl* ev) {
   recursive_scoped_lock g(mutex_);
+  wait_for_callback(ev, g);
   del_nolock(ev);
   return 0;
+}
+
+// As libevent 2.1 with threads: deleting an event whose callback runs on
+// another thread returns once that callback has, so that the caller may
+// free the callback's argument. On the callback's own thread (the
+// callback deletes an event) there is nothing to wait for.
+void event_core::wait_for_callback(const event_impl* ev, recursive_scoped_lock&) {
+  if (current_ != ev || !base_.multi_threaded() || current_thread_ == std::this_thread::get_id())
+    return;
+  ++current_waiters_;
+  current_done_.wait(mutex_, [&] { return current_ != ev; });  // g's lock, released while waiting
+  --current_waiters_;
 }
 
 void event_core::activate(event_impl* ev, short res, short ncalls) {
@@ -666,6 +774,9 @@ void event_core::drain() {
   while (act_head_ && !base_.got_break())
     run_one_active(act_head_, g);
   draining_ = false;
+  if (!pass_per_call_)
+    begin_pass_nolock(false);  // the next pass of a loop that runs on
+  drains_.fetch_add(1, std::memory_order_release);
   if (act_head_)
     schedule_drain();
 }
@@ -692,10 +803,13 @@ void event_core::run_one_active(event_impl* ev, recursive_scoped_lock& g) {
     }
     {
       const steady::time_point now = steady::now();
-      steady::time_point at = ((res & EV_TIMEOUT) ? ev->deadline : now) + ev->interval;
+      steady::time_point at = (res & EV_TIMEOUT) ? ev->deadline : now;
+      // From a deadline still ahead (event_active(EV_TIMEOUT)) at most
+      // timeout_never ahead, so that repeating it stays in the clock's range.
+      at = at - now < timeout_never ? at + ev->interval : now + timeout_never;
       if (at < now)
         at = now + ev->interval;
-      add_timeout(ev, at);
+      add_timeout(ev, at, nullptr);
     }
     sync_count(ev);
   }
@@ -707,10 +821,14 @@ void event_core::run_one_active(event_impl* ev, recursive_scoped_lock& g) {
   // A signal that arrived n times runs the callback n times, unless the
   // callback deletes its event (event_del zeroes the count through
   // pncalls). Nothing else touches ev after its callback: it may be gone.
-  calls_left left{ncalls > 1 ? ncalls : short(1), false};
+  // A NULL callback (a keep-alive event) runs nothing.
+  calls_left left{cb ? (ncalls > 1 ? ncalls : short(1)) : short(0), false};
   const bool repeat = left.n > 1;
   if (repeat)
     ev->pncalls = &left;
+  current_ = ev;
+  if (base_.multi_threaded())
+    current_thread_ = std::this_thread::get_id();
   g.unlock();
   while (left.n > 0) {
     --left.n;
@@ -719,6 +837,9 @@ void event_core::run_one_active(event_impl* ev, recursive_scoped_lock& g) {
   g.lock();
   if (repeat && !left.deleted)
     ev->pncalls = nullptr;
+  current_ = nullptr;
+  if (current_waiters_)
+    current_done_.notify_all();
   if (once) {
     once_events_.erase(std::find(once_events_.begin(), once_events_.end(), ev));
     delete ev;
@@ -767,7 +888,7 @@ int event_core::cached_time(struct timeval* tv) {
 }
 
 int event_core::once(int fd, short events, event_callback_fn cb, void* arg, const struct timeval* tv) {
-  if (!cb || (events & (EV_SIGNAL | EV_PERSIST)))
+  if (events & (EV_SIGNAL | EV_PERSIST))
     return fail(-1, EINVAL);
   const bool timer_only = (events & (EV_TIMEOUT | io_kinds)) == EV_TIMEOUT;
   if (!timer_only && !(events & io_kinds))
@@ -801,7 +922,7 @@ extern "C" {
 
 int event_assign(struct event* ev, struct event_base* base, evutil_socket_t fd, short events,
                  event_callback_fn callback, void* callback_arg) {
-  if (!ev || !base || !callback)
+  if (!ev || !base)  // a NULL callback is allowed: firing it runs nothing
     return fail(-1, EINVAL);
   if ((events & EV_SIGNAL) && (events & io_kinds)) {
     log_msg(EVENT_LOG_WARN, "%s: EV_SIGNAL is not compatible with EV_READ, EV_WRITE or EV_CLOSED",

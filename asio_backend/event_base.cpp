@@ -112,10 +112,22 @@ int event_base::loop(int flags) {
             "event_base_loop can run on each event_base at once.");
     return -1;
   }
+  // With EVLOOP_NONBLOCK a call is one libevent pass: the fds whose events
+  // ran are looked at again by the next call, not by this one.
+  const bool one_pass = (flags & EVLOOP_NONBLOCK) || exit_after_round_;
   struct reset_running {
     std::atomic<bool>& r;
-    ~reset_running() { r = false; }
-  } reset{running_};
+    event_core& events;
+    bool one_pass;
+    ~reset_running() {
+      if (one_pass)
+        events.set_pass_per_call(false);
+      r = false;
+    }
+  } reset{running_, *events_, one_pass};
+  if (one_pass)
+    events_->set_pass_per_call(true);
+  events_->begin_pass(true);  // the fds ready at the last pass, looked at now
 
   got_exit_ = false;
   got_break_ = false;
@@ -155,6 +167,13 @@ int event_base::loop(int flags) {
     else
       asio::post(ctx, done);
     while (round_done_ != id && !got_break_ && ready() && ctx.poll_one() != 0) {
+    }
+    // Events made active late in the round still run in it: a signal's
+    // delivery, say, takes a few handlers after the reactor's poll.
+    if (poll_reactor && events_->drain_due()) {
+      const unsigned long drains = events_->drains();
+      while (events_->drains() == drains && !got_break_ && ready() && ctx.poll_one() != 0) {
+      }
     }
   };
 

@@ -12,11 +12,15 @@
 #include <boost/asio/posix/stream_descriptor.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/intrusive_ptr.hpp>
 
+#include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <map>
 #include <memory>
 #include <optional>
+#include <thread>
 #include <unordered_map>
 #include <vector>
 
@@ -77,14 +81,30 @@ public:
   int cached_time(struct timeval* tv);
   int once(int fd, short events, event_callback_fn cb, void* arg, const struct timeval* tv);
 
+  // libevent's pass: each fd is looked at once, then the active events run.
+  // The loop starts a pass when it is called (`probe`: look at the fds that
+  // were ready last time now, so that this call runs them), and, unless
+  // one call is one pass (EVLOOP_NONBLOCK), after each run of the active
+  // queue.
+  void begin_pass(bool probe);
+  void set_pass_per_call(bool on);
+  // Whether a run of the active queue is queued, and how many have run.
+  bool drain_due();
+  unsigned long drains() const { return drains_.load(std::memory_order_acquire); }
+
   // Called back by fd registrations and Asio handlers.
   void activate_fd(fd_state* fs, short what);
+  // An fd direction whose readiness made events active: looked at again in
+  // the next pass, not this one.
+  void defer_rearm(fd_state* fs, bool reading);
   boost::asio::io_context& context();
   optional_recursive_mutex& mutex() { return mutex_; }
 
 private:
-  int add_timeout(event_impl* ev, steady::time_point at);
+  int add_timeout(event_impl* ev, steady::time_point at, const struct timeval* tv);
   void del_nolock(event_impl* ev);
+  void wait_for_callback(const event_impl* ev, recursive_scoped_lock& g);
+  void begin_pass_nolock(bool probe);
   void activate_nolock(event_impl* ev, short res, short ncalls);
   void sync_count(event_impl* ev);
   void schedule_drain();
@@ -113,6 +133,21 @@ private:
   size_t n_active_ = 0;
   bool drain_posted_ = false;
   bool draining_ = false;
+  bool pass_per_call_ = false;
+  std::atomic<unsigned long> drains_{0};
+  struct rearm {
+    boost::intrusive_ptr<fd_state> fs;
+    bool reading;
+  };
+  std::vector<rearm> rearm_;        // directions to look at in the next pass
+  std::vector<rearm> rearm_spare_;  // swapped with rearm_: no allocation per pass
+
+  // The event whose callback runs now, and on which thread (multi-threaded
+  // bases): event_del from another thread waits for it, as libevent's.
+  const event_impl* current_ = nullptr;
+  std::thread::id current_thread_;
+  int current_waiters_ = 0;
+  std::condition_variable_any current_done_;
   struct timeval cached_tv_ {};
 
   std::vector<event_impl*> heap_;

@@ -1430,6 +1430,76 @@ static void sc_loop_flags(void)
 	end();
 }
 
+/* ------------------------------------------------------------------ */
+/* One pass per EVLOOP_ONCE|EVLOOP_NONBLOCK call (libevent's
+ * main/many_events_slow_add), EV_ET in `what`, NULL callbacks. */
+
+#define ONE_PASS_MANY 70
+
+static void one_pass_count(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	++*(int *)arg;
+}
+
+static void sc_one_pass(void)
+{
+	evutil_socket_t sock[ONE_PASS_MANY];
+	struct event *ev[ONE_PASS_MANY];
+	int called[ONE_PASS_MANY];
+	int i, wrong = 0, p[2];
+	struct event_base *base;
+	struct event *et, *keep;
+	struct rec r;
+	struct timeval hour = { 3600, 0 }, soon = { 0, 20000 };
+
+	begin("one_pass");
+	base = event_base_new();
+	for (i = 0; i < ONE_PASS_MANY; ++i) {
+		sock[i] = socket(AF_INET, SOCK_DGRAM, 0);
+		evutil_make_socket_nonblocking(sock[i]);
+		called[i] = 0;
+		ev[i] = event_new(base, sock[i], EV_WRITE | EV_PERSIST, one_pass_count, &called[i]);
+		event_add(ev[i], NULL);
+		event_base_loop(base, EVLOOP_NONBLOCK | EVLOOP_ONCE);
+	}
+	event_base_loop(base, EVLOOP_NONBLOCK | EVLOOP_ONCE);
+	for (i = 0; i < ONE_PASS_MANY; ++i) {
+		if (called[i] != ONE_PASS_MANY - i + 1)
+			++wrong;
+		event_free(ev[i]);
+		close(sock[i]);
+	}
+	out("many events, one pass per call: first=%d last=%d wrong=%d", called[0],
+	    called[ONE_PASS_MANY - 1], wrong);
+
+	make_pipe(p);
+	rec_init(&r, p[0]);
+	et = event_new(base, p[0], EV_READ | EV_ET, rec_cb, &r);
+	event_add(et, NULL);
+	put(p[1], "x");
+	event_base_loop(base, EVLOOP_ONCE);
+	print_rec("EV_ET read", &r);
+	event_free(et);
+	close(p[0]);
+	close(p[1]);
+
+	keep = evtimer_new(base, NULL, NULL);
+	out("evtimer_new with NULL callback: %s", yn(keep != NULL));
+	if (keep) {
+		int rc;
+		evtimer_add(keep, &hour);
+		event_base_loopexit(base, &soon);
+		rc = event_base_dispatch(base);
+		out("dispatch with it parked: %d got_exit=%s pending=%s", rc,
+		    yn(event_base_got_exit(base)), yn(evtimer_pending(keep, NULL) != 0));
+		event_free(keep);
+	}
+	event_base_free(base);
+	end();
+}
+
 /* ================================================================== */
 /* Bufferevents. */
 
@@ -2612,6 +2682,7 @@ int main(void)
 	sc_cached_time();
 	sc_signals();
 	sc_loop_flags();
+	sc_one_pass();
 	sc_bev_basics();
 	sc_bev_connect();
 	sc_bev_io();

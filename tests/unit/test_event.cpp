@@ -25,10 +25,14 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
+#include <chrono>
+#include <climits>
 #include <cstdint>
 #include <cstring>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace {
@@ -1516,6 +1520,604 @@ BOOST_AUTO_TEST_CASE(dispatch_returns_1_once_the_last_event_is_gone) {
   BOOST_TEST(event_base_got_exit(base) == 0);
   BOOST_TEST(event_base_got_break(base) == 0);
   event_free(ev);
+}
+
+// ---- one pass per call (libevent's main/many_events and main/many_events_slow_add) ----
+
+constexpr int many = 70;
+
+// Sockets that are writable at once and stay so: "send a datagram" needs no
+// peer, so an EV_WRITE event on each is ready in every pass.
+struct many_udp_sockets {
+  many_udp_sockets() {
+    for (auto& s : sock) {
+      s.reset(::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
+      BOOST_REQUIRE(s.valid());
+    }
+  }
+  nettest::Fd sock[many];
+};
+
+void count_cb(evutil_socket_t, short, void* arg) { ++*static_cast<int*>(arg); }
+
+BOOST_AUTO_TEST_CASE(many_events_ready_at_once_all_run_in_one_nonblock_pass) {
+  many_udp_sockets u;
+  int called[many] = {};
+  event* ev[many];
+  for (int i = 0; i < many; ++i) {
+    ev[i] = event_new(base, u.sock[i].get(), EV_WRITE, count_cb, &called[i]);
+    BOOST_REQUIRE(event_add(ev[i], nullptr) == 0);
+  }
+  event_base_loop(base, EVLOOP_NONBLOCK);  // 1 in libevent: the pass leaves no event
+  for (int i = 0; i < many; ++i)
+    BOOST_TEST(called[i] == 1, "event " << i << " ran " << called[i] << " times");
+  for (event* e : ev)
+    event_free(e);
+}
+
+BOOST_AUTO_TEST_CASE(many_persistent_events_added_one_pass_at_a_time_run_once_per_pass) {
+  // Event i is added before pass i and is ready in every pass from then on:
+  // passes i..many-1 and the last one run it, many - i + 1 times in all.
+  many_udp_sockets u;
+  int called[many] = {};
+  event* ev[many];
+  for (int i = 0; i < many; ++i) {
+    ev[i] = event_new(base, u.sock[i].get(), EV_WRITE | EV_PERSIST, count_cb, &called[i]);
+    BOOST_REQUIRE(event_add(ev[i], nullptr) == 0);
+    BOOST_TEST(event_base_loop(base, EVLOOP_NONBLOCK | EVLOOP_ONCE) == 0);
+  }
+  BOOST_TEST(event_base_loop(base, EVLOOP_NONBLOCK | EVLOOP_ONCE) == 0);
+  for (int i = 0; i < many; ++i)
+    BOOST_TEST(called[i] == many - i + 1, "event " << i << " ran " << called[i] << " times");
+  for (event* e : ev)
+    event_free(e);
+}
+
+BOOST_AUTO_TEST_CASE(evloop_once_nonblock_runs_an_always_ready_persistent_event_once_per_call) {
+  socket_pair s;
+  rec seen;
+  event* ev = event_new(base, s.a.get(), EV_WRITE | EV_PERSIST, record_cb, &seen);
+  BOOST_REQUIRE(event_add(ev, nullptr) == 0);
+  for (int call = 1; call <= 5; ++call) {
+    BOOST_TEST(event_base_loop(base, EVLOOP_ONCE | EVLOOP_NONBLOCK) == 0);
+    BOOST_TEST(seen.calls == call);
+  }
+  event_free(ev);
+}
+
+BOOST_AUTO_TEST_CASE(oneshot_event_added_again_by_its_callback_runs_in_the_next_pass_not_this_one) {
+  socket_pair s;
+  struct ctx_t {
+    event* ev = nullptr;
+    int calls = 0;
+  } ctx;
+  ctx.ev = event_new(base, s.a.get(), EV_WRITE,
+                     [](evutil_socket_t, short, void* arg) {
+                       auto* c = static_cast<ctx_t*>(arg);
+                       ++c->calls;
+                       event_add(c->ev, nullptr);
+                     },
+                     &ctx);
+  BOOST_REQUIRE(event_add(ctx.ev, nullptr) == 0);
+  for (int call = 1; call <= 3; ++call) {
+    BOOST_TEST(event_base_loop(base, EVLOOP_ONCE | EVLOOP_NONBLOCK) == 0);
+    BOOST_TEST(ctx.calls == call);
+  }
+  event_free(ctx.ev);
+}
+
+// ---- EV_ET in the callback's `what` ------------------------------------------------
+
+BOOST_AUTO_TEST_CASE(edge_triggered_read_event_callback_gets_EV_ET_with_EV_READ) {
+  pipe_pair p;
+  rec seen;
+  event* ev = event_new(base, p.r.get(), EV_READ | EV_ET, record_cb, &seen);
+  BOOST_REQUIRE(event_add(ev, nullptr) == 0);
+  p.put("x");
+  BOOST_TEST(event_base_loop(base, EVLOOP_ONCE) == 0);
+  BOOST_TEST(seen.calls == 1);
+  BOOST_TEST(seen.what == (EV_READ | EV_ET));
+  event_free(ev);
+}
+
+BOOST_AUTO_TEST_CASE(edge_triggered_write_event_callback_gets_EV_ET_with_EV_WRITE) {
+  socket_pair s;
+  rec seen;
+  event* ev = event_new(base, s.a.get(), EV_WRITE | EV_ET, record_cb, &seen);
+  BOOST_REQUIRE(event_add(ev, nullptr) == 0);
+  BOOST_TEST(event_base_loop(base, EVLOOP_ONCE) == 0);
+  BOOST_TEST(seen.calls == 1);
+  BOOST_TEST(seen.what == (EV_WRITE | EV_ET));
+  event_free(ev);
+}
+
+// ---- a NULL callback ---------------------------------------------------------------------
+
+BOOST_AUTO_TEST_CASE(event_assign_and_event_new_accept_a_null_callback) {
+  struct event storage;
+  BOOST_TEST(event_assign(&storage, base, -1, 0, nullptr, nullptr) == 0);
+  BOOST_TEST(event_initialized(&storage) == 1);
+  BOOST_TEST(event_get_callback(&storage) == nullptr);
+  event* ev = event_new(base, -1, EV_PERSIST, nullptr, nullptr);
+  BOOST_TEST(ev != nullptr);
+  if (ev)
+    event_free(ev);
+}
+
+BOOST_AUTO_TEST_CASE(timer_with_a_null_callback_keeps_dispatch_running_until_loopexit) {
+  // A keep-alive timer parked so that dispatch does not return for lack of
+  // events (a threaded program adds its real events later).
+  struct event keepalive;
+  BOOST_REQUIRE(evtimer_assign(&keepalive, base, nullptr, nullptr) == 0);
+  timeval hour = ms_tv(3600 * 1000), soon = ms_tv(20);
+  BOOST_REQUIRE(evtimer_add(&keepalive, &hour) == 0);
+  BOOST_TEST(evtimer_pending(&keepalive, nullptr) == EV_TIMEOUT);
+  BOOST_REQUIRE(event_base_loopexit(base, &soon) == 0);
+  BOOST_TEST(event_base_dispatch(base) == 0);
+  BOOST_TEST(event_base_got_exit(base) == 1);
+  BOOST_TEST(evtimer_pending(&keepalive, nullptr) == EV_TIMEOUT);
+  event_del(&keepalive);
+}
+
+BOOST_AUTO_TEST_CASE(event_base_once_accepts_a_null_callback) {
+  timeval hour = ms_tv(3600 * 1000);
+  BOOST_TEST(event_base_once(base, -1, EV_TIMEOUT, nullptr, nullptr, &hour) == 0);
+}
+
+#ifdef EVASIO_VERSION
+// libevent calls through the NULL pointer (a crash); evasio calls nothing.
+BOOST_AUTO_TEST_CASE(an_event_with_a_null_callback_that_fires_calls_nothing) {
+  event* timer = evtimer_new(base, nullptr, nullptr);
+  BOOST_REQUIRE(timer != nullptr);
+  timeval zero = ms_tv(0);
+  BOOST_REQUIRE(evtimer_add(timer, &zero) == 0);
+  event* active = event_new(base, -1, 0, nullptr, nullptr);
+  event_active(active, EV_TIMEOUT, 1);
+  BOOST_REQUIRE(event_base_once(base, -1, EV_TIMEOUT, nullptr, nullptr, nullptr) == 0);
+  BOOST_TEST(event_base_dispatch(base) == 1);
+  BOOST_TEST(evtimer_pending(timer, nullptr) == 0);
+  event_free(timer);
+  event_free(active);
+}
+#endif
+
+// ---- timeouts beyond the clock's range ---------------------------------------------------
+
+struct huge_tv_case {
+  long sec;
+  long usec;
+};
+
+// Timeouts so long that they never come: the event stays pending.
+std::vector<huge_tv_case> never_timeouts() {
+  std::vector<huge_tv_case> v{{10000000000L, 0}, {10000000000L, 999999}};
+#ifdef EVASIO_VERSION
+  // libevent's own sums overflow on these (they fire at once there).
+  v.push_back({LONG_MAX, 0});
+  v.push_back({LONG_MAX, 999999});
+  v.push_back({0, LONG_MAX});
+#endif
+  return v;
+}
+
+const huge_tv_case past_timeouts[] = {
+    {-10000000000L, 0}, {LONG_MIN, 0}, {0, -999999}, {-1, 0}, {LONG_MIN, LONG_MIN}, {-1, -999999}};
+
+timeval make_tv(const huge_tv_case& c) {
+  timeval tv;
+  tv.tv_sec = c.sec;
+  tv.tv_usec = c.usec;
+  return tv;
+}
+
+BOOST_AUTO_TEST_CASE(event_add_with_a_timeout_too_large_for_the_clock_never_fires) {
+  for (const auto& c : never_timeouts()) {
+    BOOST_TEST_CONTEXT("tv {" << c.sec << ", " << c.usec << "}") {
+      nettest::Base b;
+      rec seen;
+      event* ev = evtimer_new(b, record_cb, &seen);
+      timeval tv = make_tv(c), soon = ms_tv(20);
+      BOOST_REQUIRE(evtimer_add(ev, &tv) == 0);
+      BOOST_REQUIRE(event_base_loopexit(b, &soon) == 0);
+      BOOST_TEST(event_base_dispatch(b) == 0);
+      BOOST_TEST(seen.calls == 0);
+      timeval when{};
+      BOOST_TEST(evtimer_pending(ev, &when) == EV_TIMEOUT);
+      BOOST_TEST(when.tv_sec > wall_now_us() / 1000000);
+      event_free(ev);
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(event_pending_reports_the_wall_clock_expiry_of_a_timeout_beyond_the_clock) {
+  // 1e10 s is beyond any steady clock deadline evasio keeps, yet libevent
+  // reports now + 1e10 s.
+  event* ev = evtimer_new(base, noop_cb, nullptr);
+  timeval tv{10000000000L, 0};
+  const long long before = wall_now_us() / 1000000;
+  BOOST_REQUIRE(evtimer_add(ev, &tv) == 0);
+  const long long after = wall_now_us() / 1000000;
+  timeval when{};
+  BOOST_TEST(evtimer_pending(ev, &when) == EV_TIMEOUT);
+  BOOST_TEST(when.tv_sec >= before + 10000000000LL);
+  BOOST_TEST(when.tv_sec <= after + 10000000000LL + 1);
+  BOOST_TEST(when.tv_usec >= 0);
+  BOOST_TEST(when.tv_usec < 1000000);
+  event_free(ev);
+}
+
+BOOST_AUTO_TEST_CASE(event_add_with_a_very_negative_timeout_fires_at_once) {
+  for (const auto& c : past_timeouts) {
+    BOOST_TEST_CONTEXT("tv {" << c.sec << ", " << c.usec << "}") {
+      nettest::Base b;
+      rec seen;
+      event* ev = evtimer_new(b, record_cb, &seen);
+      timeval tv = make_tv(c);
+      BOOST_REQUIRE(evtimer_add(ev, &tv) == 0);
+      BOOST_TEST(event_base_dispatch(b) == 1);  // a hang fails by the alarm
+      BOOST_TEST(seen.calls == 1);
+      BOOST_TEST(seen.what == EV_TIMEOUT);
+      event_free(ev);
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(persistent_timer_with_a_timeout_too_large_for_the_clock_stays_pending_after_event_active) {
+  // Each run re-adds the timeout from the deadline it was active for (as
+  // libevent's persist closure does), again and again: no overflow either.
+  rec seen;
+  event* ev = event_new(base, -1, EV_PERSIST, record_cb, &seen);
+  timeval tv{10000000000L, 999999};
+  BOOST_REQUIRE(event_add(ev, &tv) == 0);
+  for (int call = 1; call <= 4; ++call) {
+    event_active(ev, EV_TIMEOUT, 1);
+    BOOST_TEST(event_base_loop(base, EVLOOP_NONBLOCK) == 0);
+    BOOST_TEST(seen.calls == call);
+    BOOST_TEST(evtimer_pending(ev, nullptr) == EV_TIMEOUT);
+  }
+  event_free(ev);
+}
+
+BOOST_AUTO_TEST_CASE(event_base_once_with_a_timeout_too_large_for_the_clock_never_fires) {
+  for (const auto& c : never_timeouts()) {
+    BOOST_TEST_CONTEXT("tv {" << c.sec << ", " << c.usec << "}") {
+      nettest::Base b;
+      rec seen;
+      timeval tv = make_tv(c), soon = ms_tv(20);
+      BOOST_REQUIRE(event_base_once(b, -1, EV_TIMEOUT, record_cb, &seen, &tv) == 0);
+      BOOST_REQUIRE(event_base_loopexit(b, &soon) == 0);
+      BOOST_TEST(event_base_dispatch(b) == 0);
+      BOOST_TEST(seen.calls == 0);
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(event_base_once_with_a_very_negative_timeout_fires_at_once) {
+  for (const auto& c : past_timeouts) {
+    BOOST_TEST_CONTEXT("tv {" << c.sec << ", " << c.usec << "}") {
+      nettest::Base b;
+      rec seen;
+      timeval tv = make_tv(c);
+      BOOST_REQUIRE(event_base_once(b, -1, EV_TIMEOUT, record_cb, &seen, &tv) == 0);
+      BOOST_TEST(event_base_dispatch(b) == 1);
+      BOOST_TEST(seen.calls == 1);
+    }
+  }
+}
+
+void break_cb(evutil_socket_t, short, void* arg) { event_base_loopbreak(static_cast<event_base*>(arg)); }
+
+BOOST_AUTO_TEST_CASE(loopexit_with_a_timeout_too_large_for_the_clock_never_ends_the_loop) {
+  for (const auto& c : never_timeouts()) {
+    BOOST_TEST_CONTEXT("tv {" << c.sec << ", " << c.usec << "}") {
+      nettest::Base b;
+      event* breaker = evtimer_new(b, break_cb, b.b);
+      timeval tv = make_tv(c), soon = ms_tv(20);
+      BOOST_REQUIRE(event_base_loopexit(b, &tv) == 0);
+      BOOST_REQUIRE(evtimer_add(breaker, &soon) == 0);
+      BOOST_TEST(event_base_dispatch(b) == 0);
+      BOOST_TEST(event_base_got_exit(b) == 0);
+      BOOST_TEST(event_base_got_break(b) == 1);
+      event_free(breaker);
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(loopexit_with_a_very_negative_timeout_ends_the_loop_at_once) {
+  for (const auto& c : past_timeouts) {
+    BOOST_TEST_CONTEXT("tv {" << c.sec << ", " << c.usec << "}") {
+      nettest::Base b;
+      rec seen;
+      event* late = evtimer_new(b, record_cb, &seen);
+      timeval tv = make_tv(c), hour = ms_tv(3600 * 1000);
+      BOOST_REQUIRE(evtimer_add(late, &hour) == 0);
+      BOOST_REQUIRE(event_base_loopexit(b, &tv) == 0);
+      BOOST_TEST(event_base_dispatch(b) == 0);
+      BOOST_TEST(event_base_got_exit(b) == 1);
+      BOOST_TEST(seen.calls == 0);
+      event_free(late);
+    }
+  }
+}
+
+// ---- signal dispositions ----------------------------------------------------------------
+
+volatile sig_atomic_t g_own_handler_calls = 0;
+void own_handler(int) { ++g_own_handler_calls; }
+
+// The program's own handler on sig for the scope of the case.
+struct own_signal_handler {
+  explicit own_signal_handler(int s) : sig(s) {
+    struct sigaction sa {};
+    sa.sa_handler = own_handler;
+    sigemptyset(&sa.sa_mask);
+    BOOST_REQUIRE(::sigaction(sig, &sa, &saved) == 0);
+    g_own_handler_calls = 0;
+  }
+  ~own_signal_handler() { ::sigaction(sig, &saved, nullptr); }
+  bool installed() const {
+    struct sigaction now {};
+    ::sigaction(sig, nullptr, &now);
+    return now.sa_handler == own_handler;
+  }
+  int sig;
+  struct sigaction saved {};
+};
+
+BOOST_AUTO_TEST_CASE(evsignal_del_of_the_last_signal_event_restores_the_previous_handler) {
+  own_signal_handler own(SIGUSR1);
+  rec seen;
+  event* ev = evsignal_new(base, SIGUSR1, record_cb, &seen);
+  BOOST_REQUIRE(evsignal_add(ev, nullptr) == 0);
+  BOOST_TEST(!own.installed());
+  BOOST_REQUIRE(evsignal_del(ev) == 0);
+  BOOST_TEST(own.installed());
+  BOOST_REQUIRE(::raise(SIGUSR1) == 0);  // the program's handler, not death
+  BOOST_TEST(g_own_handler_calls == 1);
+  BOOST_TEST(seen.calls == 0);
+  event_free(ev);
+}
+
+BOOST_AUTO_TEST_CASE(event_free_of_the_last_signal_event_restores_the_previous_handler) {
+  own_signal_handler own(SIGUSR2);
+  event* ev = evsignal_new(base, SIGUSR2, noop_cb, nullptr);
+  BOOST_REQUIRE(evsignal_add(ev, nullptr) == 0);
+  BOOST_TEST(!own.installed());
+  event_free(ev);
+  BOOST_TEST(own.installed());
+  BOOST_REQUIRE(::raise(SIGUSR2) == 0);
+  BOOST_TEST(g_own_handler_calls == 1);
+}
+
+BOOST_AUTO_TEST_CASE(the_previous_handler_comes_back_when_the_last_of_several_signal_events_goes) {
+  own_signal_handler own(SIGUSR1);
+  nettest::Base other;
+  event* a = evsignal_new(base, SIGUSR1, noop_cb, nullptr);
+  event* b = evsignal_new(base, SIGUSR1, noop_cb, nullptr);
+  event* c = evsignal_new(other, SIGUSR1, noop_cb, nullptr);
+  BOOST_REQUIRE(evsignal_add(a, nullptr) == 0);
+  BOOST_REQUIRE(evsignal_add(b, nullptr) == 0);
+  BOOST_REQUIRE(evsignal_add(c, nullptr) == 0);
+  event_del(c);  // the base added last goes first, as libevent needs
+  BOOST_TEST(!own.installed());
+  event_del(a);
+  BOOST_TEST(!own.installed());
+  event_del(b);
+  BOOST_TEST(own.installed());
+  event_free(a);
+  event_free(b);
+  event_free(c);
+}
+
+#ifdef EVASIO_VERSION
+// libevent saves and restores per base: the first base to give the signal
+// up puts back the program's handler although another base still uses it.
+BOOST_AUTO_TEST_CASE(a_signal_still_used_by_another_base_keeps_its_handler) {
+  own_signal_handler own(SIGUSR1);
+  nettest::Base other;
+  sig_ctx kept;
+  event* gone = evsignal_new(base, SIGUSR1, noop_cb, nullptr);
+  kept.ev = evsignal_new(other, SIGUSR1, sig_cb_del, &kept);
+  BOOST_REQUIRE(evsignal_add(gone, nullptr) == 0);
+  BOOST_REQUIRE(evsignal_add(kept.ev, nullptr) == 0);
+  event_free(gone);
+  BOOST_TEST(!own.installed());
+  BOOST_REQUIRE(::raise(SIGUSR1) == 0);
+  BOOST_TEST(event_base_dispatch(other) == 1);
+  BOOST_TEST(kept.calls == 1);
+  BOOST_TEST(g_own_handler_calls == 0);
+  BOOST_TEST(own.installed());
+  event_free(kept.ev);
+}
+#endif
+
+BOOST_AUTO_TEST_CASE(event_base_free_with_a_signal_event_added_restores_the_previous_handler) {
+  own_signal_handler own(SIGUSR2);
+  event_base* b = event_base_new();
+  BOOST_REQUIRE(b != nullptr);
+  struct event ev;  // never touched once its base is gone
+  BOOST_REQUIRE(evsignal_assign(&ev, b, SIGUSR2, noop_cb, nullptr) == 0);
+  BOOST_REQUIRE(evsignal_add(&ev, nullptr) == 0);
+  BOOST_TEST(!own.installed());
+  event_base_free(b);
+  BOOST_TEST(own.installed());
+}
+
+BOOST_AUTO_TEST_CASE(signal_raised_before_the_loop_is_delivered_by_the_first_nonblock_pass) {
+  rec seen;
+  event* ev = evsignal_new(base, SIGUSR1, record_cb, &seen);
+  BOOST_REQUIRE(evsignal_add(ev, nullptr) == 0);
+  BOOST_REQUIRE(::kill(::getpid(), SIGUSR1) == 0);
+  BOOST_TEST(event_base_loop(base, EVLOOP_NONBLOCK) == 0);
+  BOOST_TEST(seen.calls == 1);
+  BOOST_TEST(seen.what == EV_SIGNAL);
+  event_free(ev);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+// ---- threads (evthread_use_pthreads) -------------------------------------------------------
+//
+// Last in the file: once threads are enabled, every later base locks.
+
+namespace {
+
+struct threaded_base : nettest::UsePthreads, nettest::AlarmedBase<60> {};
+
+// The loop on a thread of its own, kept alive by a parked timer until stop().
+struct loop_thread {
+  explicit loop_thread(event_base* b) : base(b) {
+    keepalive = evtimer_new(base, noop_cb, nullptr);
+    timeval hour = ms_tv(3600 * 1000);
+    evtimer_add(keepalive, &hour);
+    thread = std::thread([this] { rc = event_base_dispatch(base); });
+  }
+  ~loop_thread() { stop(); }
+  void stop() {
+    if (!thread.joinable())
+      return;
+    event_free(keepalive);  // nothing pending: dispatch returns
+    event_base_loopbreak(base);
+    thread.join();
+  }
+  event_base* base;
+  event* keepalive = nullptr;
+  std::thread thread;
+  int rc = -2;
+};
+
+// A callback that stays inside until a deleter is on its way, and then
+// a while longer: an event_del that does not wait returns first.
+struct slow_callback {
+  std::atomic<bool> entered{false};
+  std::atomic<bool> deleting{false};
+  std::atomic<bool> returned{false};
+  event* also_delete = nullptr;  // deleted from inside the callback
+  event* self = nullptr;
+};
+
+void slow_cb(evutil_socket_t, short, void* arg) {
+  auto* c = static_cast<slow_callback*>(arg);
+  c->entered = true;
+  while (!c->deleting)
+    std::this_thread::yield();
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  if (c->also_delete)
+    event_del(c->also_delete);
+  if (c->self)
+    event_del(c->self);
+  c->returned = true;
+}
+
+void wait_for(const std::atomic<bool>& flag) {
+  while (!flag)
+    std::this_thread::yield();
+}
+
+} // namespace
+
+BOOST_FIXTURE_TEST_SUITE(threaded_events, threaded_base)
+
+BOOST_AUTO_TEST_CASE(event_del_from_another_thread_waits_for_the_running_callback) {
+  slow_callback cb;
+  event* ev = event_new(base, -1, EV_PERSIST, slow_cb, &cb);
+  loop_thread loop(base);
+  event_active(ev, EV_TIMEOUT, 1);
+  wait_for(cb.entered);
+  cb.deleting = true;
+  BOOST_REQUIRE(event_del(ev) == 0);
+  BOOST_TEST(cb.returned.load());  // a port may free the callback's argument now
+  loop.stop();
+  event_free(ev);
+}
+
+BOOST_AUTO_TEST_CASE(event_free_from_another_thread_waits_for_the_running_callback) {
+  auto* cb = new slow_callback;
+  event* ev = event_new(base, -1, EV_PERSIST, slow_cb, cb);
+  timeval hour = ms_tv(3600 * 1000);
+  BOOST_REQUIRE(event_add(ev, &hour) == 0);
+  loop_thread loop(base);
+  event_active(ev, EV_TIMEOUT, 1);
+  wait_for(cb->entered);
+  cb->deleting = true;
+  event_free(ev);
+  BOOST_TEST(cb->returned.load());
+  delete cb;  // the use-after-free a non-waiting event_free would cause
+  loop.stop();
+}
+
+BOOST_AUTO_TEST_CASE(callback_deleting_events_while_another_thread_waits_in_event_del_does_not_deadlock) {
+  slow_callback cb;
+  event* other = evtimer_new(base, noop_cb, nullptr);
+  timeval hour = ms_tv(3600 * 1000);
+  BOOST_REQUIRE(evtimer_add(other, &hour) == 0);
+  event* ev = event_new(base, -1, EV_PERSIST, slow_cb, &cb);
+  cb.also_delete = other;
+  cb.self = ev;
+  loop_thread loop(base);
+  event_active(ev, EV_TIMEOUT, 1);
+  wait_for(cb.entered);
+  cb.deleting = true;
+  BOOST_REQUIRE(event_del(ev) == 0);  // waits while the callback deletes both
+  BOOST_TEST(cb.returned.load());
+  BOOST_TEST(evtimer_pending(other, nullptr) == 0);
+  loop.stop();
+  event_free(ev);
+  event_free(other);
+}
+
+BOOST_AUTO_TEST_CASE(event_del_inside_its_own_callback_does_not_wait_on_a_threaded_base) {
+  struct ctx_t {
+    event* ev = nullptr;
+    int calls = 0;
+  } ctx;
+  ctx.ev = event_new(base, -1, EV_PERSIST,
+                     [](evutil_socket_t, short, void* arg) {
+                       auto* c = static_cast<ctx_t*>(arg);
+                       ++c->calls;
+                       event_del(c->ev);  // a wait here would never end
+                     },
+                     &ctx);
+  timeval hour = ms_tv(3600 * 1000);
+  BOOST_REQUIRE(event_add(ctx.ev, &hour) == 0);
+  event_active(ctx.ev, EV_TIMEOUT, 1);
+  BOOST_TEST(event_base_dispatch(base) == 1);
+  BOOST_TEST(ctx.calls == 1);
+  event_free(ctx.ev);
+}
+
+BOOST_AUTO_TEST_CASE(fd_events_added_and_deleted_by_other_threads_on_a_running_loop) {
+  // Readiness handlers of the loop and event_add/event_del/event_free of
+  // other threads meet on the same fds: TSan checks that they do not race.
+  constexpr int threads = 2, rounds = 300;
+  socket_pair pairs[threads];
+  std::atomic<int> calls{0};
+  auto count = [](evutil_socket_t, short, void* arg) { static_cast<std::atomic<int>*>(arg)->fetch_add(1); };
+  loop_thread loop(base);
+  std::vector<std::thread> workers;
+  for (int t = 0; t < threads; ++t) {
+    workers.emplace_back([&, t] {
+      const int fd = pairs[t].a.get();
+      for (int i = 0; i < rounds; ++i) {
+        event* w = event_new(base, fd, EV_WRITE | EV_PERSIST, count, &calls);
+        event* r = event_new(base, fd, EV_READ | EV_PERSIST, count, &calls);
+        event_add(w, nullptr);
+        event_add(r, nullptr);
+        if (i % 3 == 0)
+          std::this_thread::yield();
+        event_del(w);
+        if (i % 2 == 0)
+          event_add(w, nullptr);
+        event_free(w);
+        event_free(r);
+      }
+    });
+  }
+  for (auto& w : workers)
+    w.join();
+  loop.stop();
+  BOOST_TEST(loop.rc >= 0);
+  BOOST_TEST(event_base_get_num_events(base, EVENT_BASE_COUNT_ADDED) == 0);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
