@@ -13,6 +13,7 @@
 // min-heap and one signal pipe per base.
 #include "detail/base.hpp"
 #include "detail/c_boundary.hpp"
+#include "detail/current_base.hpp"
 #include "detail/event_core.hpp"
 #include "detail/log.hpp"
 #include "detail/timeval.hpp"
@@ -53,6 +54,16 @@ event_impl* impl(struct event* ev) { return reinterpret_cast<event_impl*>(ev); }
 const event_impl* impl(const struct event* ev) { return reinterpret_cast<const event_impl*>(ev); }
 bool initialized(const struct event* ev) {
   return ev && impl(ev)->magic == event_impl::initialized_magic;
+}
+// Initialized and on a base (event_set() before event_init() gives none).
+bool on_base(const struct event* ev, const char* fn) {
+  if (!initialized(ev))
+    return false;
+  if (!impl(ev)->base) {
+    log_msg(EVENT_LOG_WARN, "%s: event has no event_base set.", fn);
+    return false;
+  }
+  return true;
 }
 
 char self_cbarg_tag;
@@ -922,8 +933,13 @@ extern "C" {
 
 int event_assign(struct event* ev, struct event_base* base, evutil_socket_t fd, short events,
                  event_callback_fn callback, void* callback_arg) {
-  if (!ev || !base)  // a NULL callback is allowed: firing it runs nothing
+  // As libevent: a NULL base is the 1.x current base, and with none the
+  // event has no base until event_base_set(); a NULL callback is allowed
+  // (firing it runs nothing).
+  if (!ev)
     return fail(-1, EINVAL);
+  if (!base)
+    base = current_base();
   if ((events & EV_SIGNAL) && (events & io_kinds)) {
     log_msg(EVENT_LOG_WARN, "%s: EV_SIGNAL is not compatible with EV_READ, EV_WRITE or EV_CLOSED",
             "event_assign");
@@ -966,21 +982,21 @@ void* event_self_cbarg(void) { return &self_cbarg_tag; }
 size_t event_get_struct_event_size(void) { return sizeof(struct event); }
 
 int event_add(struct event* ev, const struct timeval* tv) {
-  if (!initialized(ev))
+  if (!on_base(ev, "event_add"))
     return fail(-1, EINVAL);
   event_impl* e = impl(ev);
   return guarded(-1, [&] { return e->base->events().add(e, tv); });
 }
 
 int event_del(struct event* ev) {
-  if (!initialized(ev))
+  if (!on_base(ev, "event_del"))
     return fail(-1, EINVAL);
   event_impl* e = impl(ev);
   return guarded(-1, [&] { return e->base->events().del(e); });
 }
 
 int event_pending(const struct event* ev, short events, struct timeval* tv) {
-  if (!initialized(ev))
+  if (!initialized(ev) || !impl(ev)->base)
     return 0;
   const event_impl* e = impl(ev);
   return e->base->events().pending(e, events, tv);
@@ -989,7 +1005,7 @@ int event_pending(const struct event* ev, short events, struct timeval* tv) {
 int event_initialized(const struct event* ev) { return initialized(ev) ? 1 : 0; }
 
 void event_active(struct event* ev, int res, short ncalls) {
-  if (!initialized(ev))
+  if (!on_base(ev, "event_active"))
     return;
   event_impl* e = impl(ev);
   guarded_void([&] { e->base->events().activate(e, static_cast<short>(res), ncalls); });

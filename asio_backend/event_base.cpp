@@ -112,8 +112,8 @@ int event_base::loop(int flags) {
             "event_base_loop can run on each event_base at once.");
     return -1;
   }
-  // With EVLOOP_NONBLOCK a call is one libevent pass: the fds whose events
-  // ran are looked at again by the next call, not by this one.
+  // With EVLOOP_NONBLOCK the loop counts libevent's passes itself: the fds
+  // whose events ran are looked at again by the next pass, not this one.
   const bool one_pass = (flags & EVLOOP_NONBLOCK) || exit_after_round_;
   struct reset_running {
     std::atomic<bool>& r;
@@ -201,8 +201,14 @@ int event_base::loop(int flags) {
     if (!ready())
       return -1;
     if (flags & EVLOOP_NONBLOCK) {
+      // As libevent: a pass that ran callbacks is followed by another (until
+      // one runs nothing or no event is left), unless EVLOOP_ONCE.
+      const unsigned long before = callbacks_.load(std::memory_order_relaxed);
       run_round(true);
-      return 0;
+      if ((flags & EVLOOP_ONCE) || callbacks_.load(std::memory_order_relaxed) == before)
+        return 0;
+      events_->begin_pass(true);
+      continue;
     }
     const unsigned long before = callbacks_.load(std::memory_order_relaxed);
     if (ctx.run_one() == 0) {

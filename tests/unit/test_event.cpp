@@ -1338,6 +1338,45 @@ BOOST_AUTO_TEST_CASE(evloop_nonblock_with_no_events_returns_1) {
   BOOST_TEST(event_base_loop(base, EVLOOP_NONBLOCK) == 1);
 }
 
+namespace {
+struct readd_chain {
+  event* ev = nullptr;
+  int calls = 0;
+  int upto = 0;
+};
+void readd_until(evutil_socket_t, short, void* arg) {
+  auto* c = static_cast<readd_chain*>(arg);
+  if (++c->calls < c->upto) {
+    const timeval zero = {0, 0};
+    event_add(c->ev, &zero);
+  }
+}
+} // namespace
+
+// libevent's NONBLOCK loop makes another pass after each pass that ran
+// callbacks, so a timer re-added by its callback runs again in the same call.
+BOOST_AUTO_TEST_CASE(evloop_nonblock_alone_makes_passes_until_one_runs_nothing) {
+  readd_chain c;
+  c.upto = 3;
+  c.ev = evtimer_new(base, readd_until, &c);
+  const timeval zero = {0, 0};
+  BOOST_REQUIRE(event_add(c.ev, &zero) == 0);
+  BOOST_TEST(event_base_loop(base, EVLOOP_NONBLOCK) == 1);  // the last pass found no event
+  BOOST_TEST(c.calls == 3);
+  event_free(c.ev);
+}
+
+BOOST_AUTO_TEST_CASE(evloop_nonblock_once_stops_after_the_first_pass_that_ran_callbacks) {
+  readd_chain c;
+  c.upto = 3;
+  c.ev = evtimer_new(base, readd_until, &c);
+  const timeval zero = {0, 0};
+  BOOST_REQUIRE(event_add(c.ev, &zero) == 0);
+  BOOST_TEST(event_base_loop(base, EVLOOP_NONBLOCK | EVLOOP_ONCE) == 0);
+  BOOST_TEST(c.calls == 1);
+  event_free(c.ev);
+}
+
 BOOST_AUTO_TEST_CASE(evloop_once_waits_for_the_first_event_and_returns_after_it) {
   rec soon, late;
   event* a = evtimer_new(base, record_cb, &soon);

@@ -199,6 +199,27 @@ BOOST_AUTO_TEST_CASE(a_second_event_init_makes_the_new_base_current) {
 
 BOOST_AUTO_TEST_SUITE_END()
 
+// Before event_init(), event_set() gives an event no base: adding it fails
+// until event_base_set() gives it one.
+BOOST_AUTO_TEST_CASE(event_set_without_a_current_base_needs_event_base_set) {
+  nettest::SafetyAlarm alarm(30, nettest::current_test_name());
+  event_base* base = event_base_new();
+  BOOST_REQUIRE(base);
+  struct event ev;
+  calls c;
+  evtimer_set(&ev, count_cb, &c);
+  BOOST_CHECK(event_initialized(&ev));
+  BOOST_CHECK(event_get_base(&ev) == nullptr);
+  const timeval tv = ms_tv(1);
+  BOOST_CHECK_EQUAL(evtimer_add(&ev, &tv), -1);
+  BOOST_CHECK(!evtimer_pending(&ev, nullptr));
+  BOOST_REQUIRE_EQUAL(event_base_set(base, &ev), 0);
+  BOOST_REQUIRE_EQUAL(evtimer_add(&ev, &tv), 0);
+  BOOST_CHECK_EQUAL(event_base_dispatch(base), 1);
+  BOOST_CHECK_EQUAL(c.n, 1);
+  event_base_free(base);
+}
+
 #ifdef EVASIO_VERSION
 // libevent dereferences the missing current base; evasio fails cleanly.
 BOOST_AUTO_TEST_CASE(without_a_current_base_the_1x_loop_functions_fail_with_EINVAL) {
