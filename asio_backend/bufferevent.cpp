@@ -40,6 +40,8 @@ struct bufferevent : attached {
   bufferevent(event_base* base, int options)
       : base_(base), mutex_((options & BEV_OPT_THREADSAFE) || base->multi_threaded()),
         options_(options), watch_(&bufferevent::on_watch, this) {
+    if (options & BEV_OPT_THREADSAFE)
+      base->share_with_threads();
     output_.on_add = &bufferevent::output_grew;
     output_.on_add_arg = this;
     input_.on_drain = &bufferevent::input_drained;

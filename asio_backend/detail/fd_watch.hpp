@@ -125,6 +125,8 @@ public:
   // context is still run by one thread at a time).
   static io_mux* create(boost::asio::io_context& ctx, bool locking) noexcept;
   void destroy() noexcept;
+  // Locking on, for good. Not while another thread may use the mux.
+  void lock_from_now_on() { mutex_ = optional_mutex(true); }
 
 private:
   friend class fd_watch;
