@@ -40,8 +40,12 @@ struct bufferevent : attached {
   bufferevent(event_base* base, int options)
       : base_(base), mutex_((options & BEV_OPT_THREADSAFE) || base->multi_threaded()),
         options_(options), watch_(&bufferevent::on_watch, this) {
+    if (options & BEV_OPT_THREADSAFE)
+      base->share_with_threads();
     output_.on_add = &bufferevent::output_grew;
     output_.on_add_arg = this;
+    input_.on_drain = &bufferevent::input_drained;
+    input_.on_drain_arg = this;
     input_.lock = output_.lock = &mutex_;
     // As libevent's socket bufferevents: the user may not add to the input
     // nor take from the output (the bufferevent itself still does).
@@ -116,13 +120,24 @@ private:
   };
 
   bool live() const noexcept { return !freed_ && watch_.is_open() && base_; }
-  bool want_read() const noexcept {
-    return (enabled_ & EV_READ) && live() && !read_suspended_ && !connecting_;
+  // libevent's read and write events, added (they count, and their
+  // timeouts run): with no fd yet they are timers only.
+  bool pending_read() const noexcept {
+    return (enabled_ & EV_READ) && read_added_ && !freed_ && base_ && !read_suspended_ &&
+           !connecting_;
   }
-  bool want_write() const noexcept {
+  bool pending_write() const noexcept {
+    if (freed_ || !base_)
+      return false;
     // While a connect is in progress, writability tells its outcome.
-    return live() && ((connecting_ && connect_wait_) || ((enabled_ & EV_WRITE) && output_.length()));
+    if (connecting_ && connect_wait_)
+      return watch_.is_open();
+    // With an fd, libevent deletes the write event once the output is empty.
+    return (enabled_ & EV_WRITE) && write_added_ && (!watch_.is_open() || output_.length());
   }
+  // Pending, with an fd to wait on.
+  bool want_read() const noexcept { return pending_read() && watch_.is_open(); }
+  bool want_write() const noexcept { return pending_write() && watch_.is_open(); }
   void sync() noexcept;
   void sync_timer(direction& d, bool want) noexcept;
   void restart_timer(direction& d) noexcept;
@@ -155,6 +170,7 @@ private:
   void run_deferred();
   void close_socket() noexcept;
   static void output_grew(void* self);
+  static void input_drained(void* self) noexcept;
 
   const int options_;
   std::atomic<int> refs_{1};
@@ -164,6 +180,10 @@ private:
   bool connecting_ = false;
   bool connect_wait_ = false;  // waiting for writability to learn the connect result
   bool read_suspended_ = false;  // input at its high watermark
+  // libevent's event added: by enable, setfd, new output (write); deleted
+  // by a refused connect and setfd(-1). Matters with no fd, or after that.
+  bool read_added_ = false;
+  bool write_added_ = false;
   short enabled_ = EV_WRITE;  // as libevent: writing is on from the start
   direction read_, write_;
   watermark wm_read_, wm_write_;
@@ -211,8 +231,8 @@ void bufferevent::sync() noexcept {
     }
     sync_timer(d, want);
   };
-  count(read_, want_read());
-  count(write_, want_write());
+  count(read_, pending_read());
+  count(write_, pending_write());
 }
 
 // A timeout runs while its direction is pending, counted from the last
@@ -305,13 +325,29 @@ void bufferevent::on_ready(bool reading, fd_watch::result r) {
 
 void bufferevent::update_read_suspension() {
   const bool full = wm_read_.high && input_.length() >= wm_read_.high;
+  // While full, the input calls input_drained once it drops below the mark,
+  // whoever drains it (libevent's watermark callback on the input).
+  input_.drain_below = full ? wm_read_.high : 0;
   if (full == read_suspended_)
     return;
   read_suspended_ = full;
-  if (full && read_.state != op::none)
+  if (full && read_.state != op::none) {
     stop(read_);
-  else if (!full)
+  } else if (!full) {
+    read_added_ = read_added_ || (enabled_ & EV_READ);  // libevent re-adds it
     schedule_read();
+  }
+}
+
+void bufferevent::input_drained(void* p) noexcept {
+  auto* self = static_cast<bufferevent*>(p);
+  try {
+    recursive_scoped_lock g(self->mutex_);
+    self->update_read_suspension();
+    self->sync();
+  } catch (...) {
+    // No memory to start the read: it starts with the next enable.
+  }
 }
 
 void bufferevent::do_read() {
@@ -374,6 +410,8 @@ bool bufferevent::finish_connect() {
   connecting_ = connect_wait_ = false;
   base_->note_callback();
   if (err) {
+    // As libevent: both events deleted, what is enabled stays enabled.
+    read_added_ = write_added_ = false;
     stop(read_);
     stop(write_);
     sync();
@@ -516,6 +554,7 @@ void bufferevent::run_deferred() {
 void bufferevent::output_grew(void* p) {
   auto* self = static_cast<bufferevent*>(p);
   recursive_scoped_lock g(self->mutex_);
+  self->write_added_ = self->write_added_ || (self->enabled_ & EV_WRITE);
   self->schedule_write();
   self->sync();
 }
@@ -525,6 +564,8 @@ void bufferevent::output_grew(void* p) {
 int bufferevent::enable(short what) {
   recursive_scoped_lock g(mutex_);
   enabled_ |= what & (EV_READ | EV_WRITE);
+  read_added_ = read_added_ || (what & EV_READ);
+  write_added_ = write_added_ || (what & EV_WRITE);
   update_read_suspension();
   if (what & EV_READ)
     schedule_read();
@@ -606,6 +647,7 @@ int bufferevent::setfd(int fd) {
   fd_ = -1;
   input_.frozen_back = output_.frozen_front = false;  // as libevent's setfd
   connecting_ = connect_wait_ = false;
+  read_added_ = write_added_ = fd >= 0;  // libevent re-enables what is enabled
   if (fd >= 0) {
     boost::system::error_code ec;
     if (!adopt(fd, ec)) {
@@ -660,6 +702,7 @@ int bufferevent::connect(const struct sockaddr* sa, int socklen) {
     return fail(-1, err);
   }
   input_.frozen_back = output_.frozen_front = false;  // libevent's connect calls setfd
+  read_added_ = write_added_ = true;
   if (state == 0) {
     connecting_ = connect_wait_ = true;
     stop(read_);

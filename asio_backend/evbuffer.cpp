@@ -253,6 +253,7 @@ void evbuffer::append(evbuffer& from) noexcept {
   const size_t n = from.total_;
   from.total_ = 0;
   added(n);
+  from.removed();
 }
 
 size_t evbuffer::copyout(void* out, size_t len) const noexcept {
@@ -294,6 +295,7 @@ void evbuffer::drain(size_t len) noexcept {
   }
   release(dead.head);
   release_zero_refs();
+  removed();
 }
 
 ssize_t evbuffer::read_from(int fd, size_t max, bool socket) {
@@ -513,6 +515,7 @@ size_t evbuffer::move_to(evbuffer& dst, size_t len) {
   }
   total_ -= len;
   dst.added(len);
+  removed();
   return len;
 }
 

@@ -71,19 +71,28 @@ event_base::~event_base() {
 io_mux* event_base::mux() noexcept {
   auto g = lock_if_threaded();
   if (!mux_ && !mux_failed_ && owned_) {
-    mux_ = io_mux::create(*ctx_, multi_threaded_);
+    mux_ = io_mux::create(*ctx_, locking());
     mux_failed_ = !mux_;
   }
   return mux_;
 }
 
 // One thread runs a base that is not multi-threaded: no lock there (objects
-// attach once per accepted connection).
+// attach once per accepted connection) until a thread-safe object comes.
 std::unique_lock<std::mutex> event_base::lock_if_threaded() {
   std::unique_lock<std::mutex> g(mutex_, std::defer_lock);
-  if (multi_threaded_)
+  if (locking())
     g.lock();
   return g;
+}
+
+void event_base::share_with_threads() {
+  if (locking())
+    return;
+  std::lock_guard<std::mutex> g(mutex_);
+  shared_.store(true, std::memory_order_relaxed);
+  if (mux_)
+    mux_->lock_from_now_on();  // made unlocked, for the plain objects before
 }
 
 void event_base::attach(attached* obj) {

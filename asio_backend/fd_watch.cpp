@@ -2,6 +2,7 @@
 #include "detail/fd_watch.hpp"
 #include "detail/lock.hpp"
 
+#include <fcntl.h>
 #include <sys/epoll.h>
 #include <unistd.h>
 
@@ -43,6 +44,22 @@ void fd_watch::op::complete(void* owner, boost::asio::detail::operation* base,
 int fd_watch::open(boost::asio::io_context& ctx, int fd, io_mux* mux) {
   if (fd_ >= 0)
     release();
+  int err = watch_fd(ctx, fd, mux);
+  if (err != EEXIST)
+    return err;
+  // The set has this fd already (another bufferevent's, an event's or a
+  // listener's): watch a duplicate, which shares its readiness, and is ours.
+  const int dup = ::fcntl(fd, F_DUPFD_CLOEXEC, 0);
+  if (dup < 0)
+    return errno;
+  err = watch_fd(ctx, dup, mux);
+  if (err)
+    ::close(dup);
+  own_fd_ = err == 0;
+  return err;
+}
+
+int fd_watch::watch_fd(boost::asio::io_context& ctx, int fd, io_mux* mux) {
   if (mux) {
     // Ready before the first harvest can see us (another thread may run it).
     reactor_ = &mux->reactor_;
@@ -117,7 +134,7 @@ void fd_watch::release(bool closing) noexcept {
   if (mux_) {
     {
       scoped_lock g(mux_->mutex_);
-      mux_->remove(this, closing);
+      mux_->remove(this, closing && !own_fd_);  // the caller's fd stays open: our dup leaves
       for (dir d : {read, write})
         if (waiting_[d]) {
           waiting_[d] = false;
@@ -131,6 +148,9 @@ void fd_watch::release(bool closing) noexcept {
     reactor_->deregister_descriptor(fd_, data_, false);
     reactor_->cleanup_descriptor_data(data_);
   }
+  if (own_fd_)
+    ::close(fd_);
+  own_fd_ = false;
   fd_ = -1;
 }
 

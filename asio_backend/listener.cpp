@@ -454,6 +454,8 @@ static evconnlistener* make_listener(event_base* base, evconnlistener_cb cb, voi
   const int fl = ::fcntl(fd, F_GETFL);
   if (fl >= 0 && !(fl & O_NONBLOCK))
     ::fcntl(fd, F_SETFL, fl | O_NONBLOCK);
+  if (flags & LEV_OPT_THREADSAFE)
+    base->share_with_threads();  // other threads may free it: the base list locks
   base->attach(lev);
   if (!(flags & LEV_OPT_DISABLED))
     lev->enable();

@@ -82,6 +82,13 @@ struct event_base {
 
   void attach(evasio::detail::attached* obj);
   void detach(evasio::detail::attached* obj) noexcept;
+  // A thread-safe object (BEV_OPT_THREADSAFE, LEV_OPT_THREADSAFE) is being
+  // made on this base: from now on (for good) the object list and the epoll
+  // set lock, so that other threads may make, enable, disable, write and
+  // free such objects while the loop runs. The call itself must not race
+  // with other use of the base: as for any base made without evthread, that
+  // is the thread running its loop, or any thread while no loop runs.
+  void share_with_threads();
 
 private:
   bool has_events() const noexcept {
@@ -89,10 +96,14 @@ private:
   }
   void on_exit_timer(boost::asio::steady_timer* t);
   std::unique_lock<std::mutex> lock_if_threaded();
+  bool locking() const noexcept {
+    return multi_threaded_ || shared_.load(std::memory_order_relaxed);
+  }
 
   std::unique_ptr<boost::asio::io_context> owned_;
   boost::asio::io_context* ctx_;
   const bool multi_threaded_;
+  std::atomic<bool> shared_{false};  // see share_with_threads()
   std::atomic<int> pending_{0};
   std::atomic<int> active_{0};
   std::atomic<unsigned long> callbacks_{0};
@@ -109,7 +120,7 @@ private:
   evasio::detail::io_mux* mux_ = nullptr;
   bool mux_failed_ = false;
 
-  std::mutex mutex_;  // guards the lists below, on multi-threaded bases; never per operation
+  std::mutex mutex_;  // guards the lists below once locking(); never per operation
   evasio::detail::attached* objects_ = nullptr;
   std::vector<std::unique_ptr<boost::asio::steady_timer>> exit_timers_;
 };

@@ -91,6 +91,11 @@ struct evbuffer {
   // Called after bytes are added (the owning bufferevent schedules a write).
   void (*on_add)(void* arg) = nullptr;
   void* on_add_arg = nullptr;
+  // Called when a removal leaves fewer than drain_below bytes (0: never; set
+  // only with on_drain): the owning bufferevent resumes reading.
+  size_t drain_below = 0;
+  void (*on_drain)(void* arg) noexcept = nullptr;
+  void* on_drain_arg = nullptr;
 
   // ---- the rest of event2/buffer.h ----
   // Freezing is checked by the C entry points only, so an owner (the
@@ -138,6 +143,10 @@ private:
   void write_tail(const unsigned char* p, size_t len) noexcept;
   chunk* contiguous_tail(size_t len);
   void added(size_t len) noexcept;
+  void removed() noexcept {
+    if (total_ < drain_below)
+      on_drain(on_drain_arg);
+  }
   void release_zero_refs() noexcept;
 
   chunk* first_ = nullptr;

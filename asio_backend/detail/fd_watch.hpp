@@ -66,8 +66,9 @@ public:
   fd_watch& operator=(const fd_watch&) = delete;
   ~fd_watch() { release(); }
 
-  // Watches fd (not owned): in mux if given, else in the context's reactor.
-  // 0 or an errno value.
+  // Watches fd (not owned): in mux if given, else in the context's reactor;
+  // through a duplicate of it (owned) if the set has fd already. 0 or an
+  // errno value.
   int open(boost::asio::io_context& ctx, int fd, io_mux* mux);
   bool is_open() const noexcept { return fd_ >= 0; }
 
@@ -92,6 +93,7 @@ private:
     static void complete(void* owner, boost::asio::detail::operation* base,
                          const boost::system::error_code&, std::size_t);
   };
+  int watch_fd(boost::asio::io_context& ctx, int fd, io_mux* mux);
   void post(dir d, result r) noexcept;
   void on_mux_event(uint32_t events) noexcept;
 
@@ -99,7 +101,8 @@ private:
   callback cb_;
   void* owner_;
   reactor* reactor_ = nullptr;
-  int fd_ = -1;
+  int fd_ = -1;           // as registered: the owner's fd, or our duplicate of it
+  bool own_fd_ = false;  // fd_ is our duplicate, closed on release
   // In Asio's reactor:
   reactor::per_descriptor_data data_ = nullptr;
   // In a mux:
@@ -122,6 +125,8 @@ public:
   // context is still run by one thread at a time).
   static io_mux* create(boost::asio::io_context& ctx, bool locking) noexcept;
   void destroy() noexcept;
+  // Locking on, for good. Not while another thread may use the mux.
+  void lock_from_now_on() { mutex_ = optional_mutex(true); }
 
 private:
   friend class fd_watch;
