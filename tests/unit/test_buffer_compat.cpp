@@ -104,17 +104,30 @@ void compat_error_cb(struct bufferevent*, short what, void* arg) {
   event_loopbreak();
 }
 
+// A current base from event_init() and a socketpair: own (for bufferevent_new)
+// and peer.
+struct compat_pair {
+  compat_pair() : alarm(30, nettest::current_test_name()), base(event_init()) {
+    BOOST_REQUIRE(base);
+    int sv[2];
+    BOOST_REQUIRE_EQUAL(::socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+    own.reset(sv[0]);
+    peer.reset(sv[1]);
+  }
+  ~compat_pair() {
+    own.reset();
+    event_base_free(base);
+  }
+  nettest::SafetyAlarm alarm;
+  event_base* base;
+  nettest::Fd own, peer;
+};
+
 } // namespace
 
-BOOST_AUTO_TEST_CASE(bufferevent_new_works_on_the_current_base_with_the_1x_names) {
-  nettest::SafetyAlarm alarm(30, nettest::current_test_name());
-  event_base* base = event_init();
-  BOOST_REQUIRE(base);
-  int sv[2];
-  BOOST_REQUIRE_EQUAL(::socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
-  nettest::Fd peer(sv[1]);
+BOOST_FIXTURE_TEST_CASE(bufferevent_new_works_on_the_current_base_with_the_1x_names, compat_pair) {
   echo_state st;
-  bufferevent* bev = bufferevent_new(sv[0], compat_read_cb, compat_write_cb, compat_error_cb, &st);
+  bufferevent* bev = bufferevent_new(own.get(), compat_read_cb, compat_write_cb, compat_error_cb, &st);
   BOOST_REQUIRE(bev);
   BOOST_REQUIRE_EQUAL(bufferevent_enable(bev, EV_READ | EV_WRITE), 0);
   BOOST_REQUIRE_EQUAL(::write(peer.get(), "ping", 4), 4);
@@ -131,8 +144,6 @@ BOOST_AUTO_TEST_CASE(bufferevent_new_works_on_the_current_base_with_the_1x_names
   BOOST_CHECK_EQUAL(event_dispatch(), 0);
   BOOST_CHECK_EQUAL(st.events, EVBUFFER_READ | EVBUFFER_EOF);
   bufferevent_free(bev);
-  ::close(sv[0]);
-  event_base_free(base);
 }
 
 namespace {
@@ -141,21 +152,13 @@ void timeout_error_cb(struct bufferevent*, short what, void* arg) {
 }
 } // namespace
 
-BOOST_AUTO_TEST_CASE(bufferevent_settimeout_in_seconds_reports_a_read_timeout) {
-  nettest::SafetyAlarm alarm(30, nettest::current_test_name());
-  event_base* base = event_init();
-  BOOST_REQUIRE(base);
-  int sv[2];
-  BOOST_REQUIRE_EQUAL(::socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
-  nettest::Fd peer(sv[1]);
+BOOST_FIXTURE_TEST_CASE(bufferevent_settimeout_in_seconds_reports_a_read_timeout, compat_pair) {
   short what = 0;
-  bufferevent* bev = bufferevent_new(sv[0], nullptr, nullptr, timeout_error_cb, &what);
+  bufferevent* bev = bufferevent_new(own.get(), nullptr, nullptr, timeout_error_cb, &what);
   BOOST_REQUIRE(bev);
   bufferevent_settimeout(bev, 1, 0);
   BOOST_REQUIRE_EQUAL(bufferevent_enable(bev, EV_READ), 0);
   BOOST_CHECK_EQUAL(event_dispatch(), 1);  // the timeout disables reading: nothing left
   BOOST_CHECK_EQUAL(what, EVBUFFER_READ | EVBUFFER_TIMEOUT);
   bufferevent_free(bev);
-  ::close(sv[0]);
-  event_base_free(base);
 }

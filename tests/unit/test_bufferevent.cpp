@@ -152,18 +152,21 @@ std::string pattern(size_t n) {
 }
 
 // Runs the loop until pred() holds: a 1 ms persistent timer checks it and
-// breaks the loop. Returns pred(). (The safety alarm ends a hang.)
-bool pump(event_base* base, const std::function<bool()>& pred) {
+// breaks the loop. Returns pred(). (The safety alarm ends a hang.) With
+// max_ms, it also stops after about that many ticks: a safety net for cases
+// that expect pred() to stay false, never an assertion on speed.
+bool pump(event_base* base, const std::function<bool()>& pred, int max_ms = -1) {
   if (pred())
     return true;
   struct st_t {
     const std::function<bool()>* pred;
     event_base* base;
-  } st{&pred, base};
+    int ticks_left;
+  } st{&pred, base, max_ms};
   event* t = event_new(base, -1, EV_PERSIST,
                        [](evutil_socket_t, short, void* arg) {
                          auto* s = static_cast<st_t*>(arg);
-                         if ((*s->pred)())
+                         if ((*s->pred)() || (s->ticks_left > 0 && --s->ticks_left == 0))
                            event_base_loopbreak(s->base);
                        },
                        &st);
@@ -1642,33 +1645,9 @@ BOOST_AUTO_TEST_CASE(free_with_pending_output_drops_it) {
   BOOST_TEST(peer_sees_eof(s.b.get()));
 }
 
-// ---- issue 10 -------------------------------------------------------------------
+// ---- timeouts, bufferevents without an fd, refused connects, watermarks, shared fds ----
 
 namespace {
-
-// Runs the loop until pred() holds or about max_ms milliseconds passed (a
-// safety net, never an assertion on speed). Returns pred().
-bool pump_at_most(event_base* base, const std::function<bool()>& pred, int max_ms) {
-  if (pred())
-    return true;
-  struct st_t {
-    const std::function<bool()>* pred;
-    event_base* base;
-    int ticks_left;
-  } st{&pred, base, max_ms};
-  event* t = event_new(base, -1, EV_PERSIST,
-                       [](evutil_socket_t, short, void* arg) {
-                         auto* s = static_cast<st_t*>(arg);
-                         if ((*s->pred)() || --s->ticks_left <= 0)
-                           event_base_loopbreak(s->base);
-                       },
-                       &st);
-  timeval tv{0, 1000};
-  event_add(t, &tv);
-  event_base_dispatch(base);
-  event_free(t);
-  return pred();
-}
 
 // A read timeout of `rd` on a bufferevent reading a quiet socket: whether
 // it fired within a 50 ms loop, and whether reading then still works.
@@ -1877,7 +1856,7 @@ struct full_input {
   size_t input() const { return evbuffer_get_length(bufferevent_get_input(bev)); }
   // After 60 bytes were drained: reading refills the input to the mark.
   void expect_refilled(event_base* base) {
-    BOOST_TEST(pump_at_most(base, [&] { return unread_bytes(s.a.get()) == 840; }, 2000));
+    BOOST_TEST(pump(base, [&] { return unread_bytes(s.a.get()) == 840; }, 2000));
     BOOST_TEST(input() == 100u);
   }
   socket_pair s;
