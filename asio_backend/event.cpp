@@ -535,9 +535,9 @@ bool event_core::drain_due() {
   return drain_posted_;
 }
 
-void event_core::set_pass_per_call(bool on) {
+void event_core::set_loop_begins_passes(bool on) {
   recursive_scoped_lock g(mutex_);
-  pass_per_call_ = on;
+  loop_begins_passes_ = on;
 }
 
 void event_core::begin_pass(bool probe) {
@@ -785,7 +785,7 @@ void event_core::drain() {
   while (act_head_ && !base_.got_break())
     run_one_active(act_head_, g);
   draining_ = false;
-  if (!pass_per_call_)
+  if (!loop_begins_passes_)
     begin_pass_nolock(false);  // the next pass of a loop that runs on
   drains_.fetch_add(1, std::memory_order_release);
   if (act_head_)

@@ -123,19 +123,19 @@ int event_base::loop(int flags) {
   }
   // With EVLOOP_NONBLOCK the loop counts libevent's passes itself: the fds
   // whose events ran are looked at again by the next pass, not this one.
-  const bool one_pass = (flags & EVLOOP_NONBLOCK) || exit_after_round_;
+  const bool counts_passes = (flags & EVLOOP_NONBLOCK) || exit_after_round_;
   struct reset_running {
     std::atomic<bool>& r;
     event_core& events;
-    bool one_pass;
+    bool counts_passes;
     ~reset_running() {
-      if (one_pass)
-        events.set_pass_per_call(false);
+      if (counts_passes)
+        events.set_loop_begins_passes(false);
       r = false;
     }
-  } reset{running_, *events_, one_pass};
-  if (one_pass)
-    events_->set_pass_per_call(true);
+  } reset{running_, *events_, counts_passes};
+  if (counts_passes)
+    events_->set_loop_begins_passes(true);
   events_->begin_pass(true);  // the fds ready at the last pass, looked at now
 
   got_exit_ = false;

@@ -83,11 +83,11 @@ public:
 
   // libevent's pass: each fd is looked at once, then the active events run.
   // The loop starts a pass when it is called (`probe`: look at the fds that
-  // were ready last time now, so that this call runs them), and, unless
-  // one call is one pass (EVLOOP_NONBLOCK), after each run of the active
-  // queue.
+  // were ready last time now, so that this call runs them). After each run
+  // of the active queue the next pass starts by itself, unless the loop
+  // begins every pass itself (EVLOOP_NONBLOCK, which counts its passes).
   void begin_pass(bool probe);
-  void set_pass_per_call(bool on);
+  void set_loop_begins_passes(bool on);
   // Whether a run of the active queue is queued, and how many have run.
   bool drain_due();
   unsigned long drains() const { return drains_.load(std::memory_order_acquire); }
@@ -133,7 +133,7 @@ private:
   size_t n_active_ = 0;
   bool drain_posted_ = false;
   bool draining_ = false;
-  bool pass_per_call_ = false;
+  bool loop_begins_passes_ = false;
   std::atomic<unsigned long> drains_{0};
   struct rearm {
     boost::intrusive_ptr<fd_state> fs;
