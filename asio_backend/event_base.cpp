@@ -36,8 +36,9 @@ std::unique_ptr<asio::io_context> make_private_context() {
 
 } // namespace
 
-event_base::event_base(asio::io_context* borrowed)
-    : owned_(borrowed ? nullptr : make_private_context()),
+event_base::event_base(asio::io_context* borrowed, const base_settings& settings)
+    : settings_(settings),
+      owned_(borrowed ? nullptr : make_private_context()),
       ctx_(borrowed ? borrowed : owned_.get()),
       multi_threaded_(borrowed || threads_enabled.load()),
       self_(std::make_shared<event_base*>(this)),

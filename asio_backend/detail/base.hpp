@@ -14,6 +14,8 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include <atomic>
+#include <chrono>
+#include <limits>
 #include <memory>
 #include <mutex>
 #include <vector>
@@ -43,15 +45,29 @@ private:
 // Whether evthread_use_pthreads() was called: bases made after it lock.
 extern std::atomic<bool> threads_enabled;
 
+// What an event_config asks of a base (event_base_new_with_config); the
+// defaults are event_base_new()'s.
+struct base_settings {
+  int flags = 0;  // EVENT_BASE_FLAG_*
+  // event_config_set_max_dispatch_interval: after max_interval (negative:
+  // no limit) or max_callbacks callbacks of priority >= limit_after_prio,
+  // the loop polls again before it runs more.
+  std::chrono::microseconds max_interval{-1};
+  int max_callbacks = std::numeric_limits<int>::max();
+  int limit_after_prio = 0;
+};
+
 } // namespace evasio::detail
 
 struct event_base {
-  explicit event_base(boost::asio::io_context* borrowed);
+  explicit event_base(boost::asio::io_context* borrowed,
+                      const evasio::detail::base_settings& settings = {});
   ~event_base();
   event_base(const event_base&) = delete;
   event_base& operator=(const event_base&) = delete;
 
   boost::asio::io_context& context() noexcept { return *ctx_; }
+  const evasio::detail::base_settings& settings() const noexcept { return settings_; }
   // Whether several threads may run this base's handlers at once: a
   // borrowed io_context (the application decides), or evthread_use_pthreads()
   // called before the base was made. Objects on such a base always lock.
@@ -100,6 +116,7 @@ private:
     return multi_threaded_ || shared_.load(std::memory_order_relaxed);
   }
 
+  const evasio::detail::base_settings settings_;
   std::unique_ptr<boost::asio::io_context> owned_;
   boost::asio::io_context* ctx_;
   const bool multi_threaded_;
