@@ -1,7 +1,9 @@
-/* evasio: libevent 2.1.12's <event2/tag_compat.h> is not provided yet.
- * The name exists so that an evasio build can never take a system libevent's
- * copy of it: including it stops the compilation with this message. */
+/* evasio: libevent 2.1.12's event2/tag_compat.h: the old names of the
+ * integer encoders. */
 #ifndef EVASIO_EVENT2_TAG_COMPAT_H_INCLUDED_
 #define EVASIO_EVENT2_TAG_COMPAT_H_INCLUDED_
-#error "evasio does not provide <event2/tag_compat.h> yet: the legacy event tagging API (encode_int, evtag_*) (see the coverage table in evasio's README.md)"
-#endif
+
+#define encode_int(evbuf, number) evtag_encode_int((evbuf), (number))
+#define encode_int64(evbuf, number) evtag_encode_int64((evbuf), (number))
+
+#endif /* EVASIO_EVENT2_TAG_COMPAT_H_INCLUDED_ */
