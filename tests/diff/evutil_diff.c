@@ -2,8 +2,13 @@
  * once against real libevent 2.1.12 and once against evasio, printing what
  * evutil_parse_sockaddr_port, evutil_inet_pton(_scope), evutil_inet_ntop,
  * evutil_sockaddr_cmp, evutil_strtoll, evutil_snprintf/vsnprintf,
- * evutil_ascii_str(n)casecmp and the evutil_timer* macros give over a table
- * of tricky inputs. The two transcripts must be identical.
+ * evutil_ascii_str(n)casecmp, the evutil_timer* macros, evutil_getaddrinfo
+ * (numeric hosts and services, NULL nodename, AI_* flags, /etc/hosts names,
+ * bad hints), evutil_gai_strerror, evutil_date_rfc1123 and the monotonic
+ * timers and secure RNG (their return values) give over a table of tricky
+ * inputs, and the value of every constant util.h defines (naming each
+ * function too, so that both builds prove the header declares it). The two
+ * transcripts must be identical.
  *
  * Everything printed is deterministic: return values, errno names where the
  * C library defines them (strtoll), bytes, and signs of comparisons (their
@@ -660,6 +665,364 @@ static void run_timer(void)
 	}
 }
 
+
+/* ------------------------------------------------------------------ */
+/* Every name util.h declares, and the values of its constants. Naming
+ * each one here makes both builds prove that the header declares it
+ * (C99 has no implicit declarations; warnings are errors). */
+
+struct name_value {
+	const char *name;
+	long value;
+};
+
+#define NV(x) { #x, (long)(x) }
+static const struct name_value util_constants[] = {
+	NV(EVUTIL_EAI_ADDRFAMILY), NV(EVUTIL_EAI_AGAIN), NV(EVUTIL_EAI_BADFLAGS),
+	NV(EVUTIL_EAI_FAIL), NV(EVUTIL_EAI_FAMILY), NV(EVUTIL_EAI_MEMORY),
+	NV(EVUTIL_EAI_NODATA), NV(EVUTIL_EAI_NONAME), NV(EVUTIL_EAI_SERVICE),
+	NV(EVUTIL_EAI_SOCKTYPE), NV(EVUTIL_EAI_SYSTEM), NV(EVUTIL_EAI_CANCEL),
+	NV(EVUTIL_AI_PASSIVE), NV(EVUTIL_AI_CANONNAME), NV(EVUTIL_AI_NUMERICHOST),
+	NV(EVUTIL_AI_NUMERICSERV), NV(EVUTIL_AI_V4MAPPED), NV(EVUTIL_AI_ALL),
+	NV(EVUTIL_AI_ADDRCONFIG), NV(EV_MONOT_PRECISE), NV(EV_MONOT_FALLBACK),
+	NV(EVUTIL_INVALID_SOCKET), NV(EV_INT8_MIN), NV(EV_INT8_MAX),
+	NV(EV_UINT8_MAX), NV(EV_INT16_MIN), NV(EV_INT16_MAX), NV(EV_UINT16_MAX),
+	NV(EV_INT32_MIN), NV(EV_INT32_MAX), NV(EV_UINT32_MAX),
+	NV(EV_INT64_MIN), NV(EV_INT64_MAX), NV(EV_SSIZE_MIN), NV(EV_SSIZE_MAX),
+	NV(sizeof(ev_uint64_t)), NV(sizeof(ev_int64_t)), NV(sizeof(ev_uint32_t)),
+	NV(sizeof(ev_int32_t)), NV(sizeof(ev_uint16_t)), NV(sizeof(ev_int16_t)),
+	NV(sizeof(ev_uint8_t)), NV(sizeof(ev_int8_t)), NV(sizeof(ev_uintptr_t)),
+	NV(sizeof(ev_intptr_t)), NV(sizeof(ev_ssize_t)), NV(sizeof(ev_off_t)),
+	NV(sizeof(ev_socklen_t)), NV(sizeof(evutil_socket_t)),
+	NV(sizeof(struct evutil_addrinfo)),
+	NV(evutil_offsetof(struct evutil_addrinfo, ai_next)),
+};
+#undef NV
+
+/* Calls or names every function (some are macros in libevent's Linux
+ * build, so they are called, inside sizeof where they must not run). */
+static void use_util_functions(void)
+{
+	struct timeval tv;
+	struct evutil_monotonic_timer *(*mt_new)(void) = evutil_monotonic_timer_new;
+	void (*mt_free)(struct evutil_monotonic_timer *) = evutil_monotonic_timer_free;
+	int (*mt_conf)(struct evutil_monotonic_timer *, int) = evutil_configure_monotonic_time;
+	int (*mt_get)(struct evutil_monotonic_timer *, struct timeval *) = evutil_gettime_monotonic;
+	int (*date)(char *, const size_t, const struct tm *) = evutil_date_rfc1123;
+	int (*gai)(const char *, const char *, const struct evutil_addrinfo *,
+	    struct evutil_addrinfo **) = evutil_getaddrinfo;
+	void (*freeai)(struct evutil_addrinfo *) = evutil_freeaddrinfo;
+	const char *(*gai_str)(int) = evutil_gai_strerror;
+	void (*rng_get)(void *, size_t) = evutil_secure_rng_get_bytes;
+	int (*rng_init)(void) = evutil_secure_rng_init;
+	int (*rng_file)(char *) = evutil_secure_rng_set_urandom_device_file;
+	int (*pair)(int, int, int, evutil_socket_t[2]) = evutil_socketpair;
+	int (*nb)(evutil_socket_t) = evutil_make_socket_nonblocking;
+	int (*reuse)(evutil_socket_t) = evutil_make_listen_socket_reuseable;
+	int (*reuse_port)(evutil_socket_t) = evutil_make_listen_socket_reuseable_port;
+	int (*v6only)(evutil_socket_t) = evutil_make_listen_socket_ipv6only;
+	int (*cloexec)(evutil_socket_t) = evutil_make_socket_closeonexec;
+	int (*closes)(evutil_socket_t) = evutil_closesocket;
+	int (*deferred)(evutil_socket_t) = evutil_make_tcp_listen_socket_deferred;
+	ev_int64_t (*to_ll)(const char *, char **, int) = evutil_strtoll;
+	int (*sn)(char *, size_t, const char *, ...) = evutil_snprintf;
+	int (*vsn)(char *, size_t, const char *, va_list) = evutil_vsnprintf;
+	const char *(*ntop)(int, const void *, char *, size_t) = evutil_inet_ntop;
+	int (*pton_s)(int, const char *, void *, unsigned *) = evutil_inet_pton_scope;
+	int (*pton)(int, const char *, void *) = evutil_inet_pton;
+	int (*parse)(const char *, struct sockaddr *, int *) = evutil_parse_sockaddr_port;
+	int (*cmp)(const struct sockaddr *, const struct sockaddr *, int) = evutil_sockaddr_cmp;
+	int (*cc)(const char *, const char *) = evutil_ascii_strcasecmp;
+	int (*ncc)(const char *, const char *, size_t) = evutil_ascii_strncasecmp;
+	size_t n = 0;
+	n += sizeof evutil_socket_geterror(0);
+	n += sizeof evutil_socket_error_to_string(0);
+	n += sizeof evutil_gettimeofday(&tv, NULL);
+	n += sizeof EVUTIL_SOCKET_ERROR();
+	n += sizeof EVUTIL_CLOSESOCKET(-1);
+#ifdef EVASIO_EVENT2_UTIL_H_INCLUDED_
+	/* Declared by evasio, as by libevent's generic builds; Debian's
+	 * header, configured for glibc's arc4random, leaves it out. */
+	{
+		void (*rng_add)(const char *, size_t) = evutil_secure_rng_add_bytes;
+		n += rng_add != NULL;
+	}
+#endif
+	n += mt_new != NULL && mt_free != NULL && mt_conf != NULL && mt_get != NULL;
+	n += date != NULL && gai != NULL && freeai != NULL && gai_str != NULL;
+	n += rng_get != NULL && rng_init != NULL && rng_file != NULL;
+	n += pair != NULL && nb != NULL && reuse != NULL && reuse_port != NULL;
+	n += v6only != NULL && cloexec != NULL && closes != NULL && deferred != NULL;
+	n += to_ll != NULL && sn != NULL && vsn != NULL && ntop != NULL;
+	n += pton_s != NULL && pton != NULL && parse != NULL && cmp != NULL;
+	n += cc != NULL && ncc != NULL;
+	printf("functions named: %s\n", n > 0 ? "yes" : "no");
+}
+
+static void run_names(void)
+{
+	size_t i;
+	printf("== util.h names\n");
+	for (i = 0; i < sizeof util_constants / sizeof util_constants[0]; ++i)
+		printf("%s = %ld\n", util_constants[i].name, util_constants[i].value);
+	use_util_functions();
+}
+
+/* ------------------------------------------------------------------ */
+/* evutil_getaddrinfo, evutil_gai_strerror */
+
+static const char *eai_name(int r)
+{
+	static const struct {
+		int code;
+		const char *name;
+	} names[] = {
+		{ 0, "0" },
+		{ EVUTIL_EAI_ADDRFAMILY, "EAI_ADDRFAMILY" },
+		{ EVUTIL_EAI_AGAIN, "EAI_AGAIN" },
+		{ EVUTIL_EAI_BADFLAGS, "EAI_BADFLAGS" },
+		{ EVUTIL_EAI_FAIL, "EAI_FAIL" },
+		{ EVUTIL_EAI_FAMILY, "EAI_FAMILY" },
+		{ EVUTIL_EAI_MEMORY, "EAI_MEMORY" },
+		{ EVUTIL_EAI_NODATA, "EAI_NODATA" },
+		{ EVUTIL_EAI_NONAME, "EAI_NONAME" },
+		{ EVUTIL_EAI_SERVICE, "EAI_SERVICE" },
+		{ EVUTIL_EAI_SOCKTYPE, "EAI_SOCKTYPE" },
+		{ EVUTIL_EAI_SYSTEM, "EAI_SYSTEM" },
+		{ EVUTIL_EAI_CANCEL, "EAI_CANCEL" },
+	};
+	size_t i;
+	for (i = 0; i < sizeof names / sizeof names[0]; ++i)
+		if (names[i].code == r)
+			return names[i].name;
+	return "?";
+}
+
+static void show_addrinfo(const struct evutil_addrinfo *ai)
+{
+	for (; ai; ai = ai->ai_next) {
+		char text[INET6_ADDRSTRLEN] = "?";
+		unsigned port = 0, scope = 0;
+		if (ai->ai_addr && ai->ai_addr->sa_family == AF_INET) {
+			const struct sockaddr_in *sin = (const void *)ai->ai_addr;
+			inet_ntop(AF_INET, &sin->sin_addr, text, sizeof text);
+			port = ntohs(sin->sin_port);
+		} else if (ai->ai_addr && ai->ai_addr->sa_family == AF_INET6) {
+			const struct sockaddr_in6 *sin6 = (const void *)ai->ai_addr;
+			inet_ntop(AF_INET6, &sin6->sin6_addr, text, sizeof text);
+			port = ntohs(sin6->sin6_port);
+			scope = sin6->sin6_scope_id;
+		}
+		printf("  family %d socktype %d protocol %d flags %#x addrlen %lu"
+		    " %s port %u scope %u canon %s\n", ai->ai_family,
+		    ai->ai_socktype, ai->ai_protocol, (unsigned)ai->ai_flags,
+		    (unsigned long)ai->ai_addrlen, text, port, scope,
+		    ai->ai_canonname ? ai->ai_canonname : "(none)");
+	}
+}
+
+/* Only names /etc/hosts answers, or numeric ones: nothing reaches DNS. */
+static const struct {
+	const char *node, *serv;
+	int family, socktype, protocol, flags;
+} gai_inputs[] = {
+	{ "1.2.3.4", "8080", AF_UNSPEC, SOCK_STREAM, 0, 0 },
+	{ "1001:b0b::f00f", "4321", AF_UNSPEC, 0, IPPROTO_UDP, 0 },
+	{ "1.2.3.4", "80", AF_UNSPEC, 0, 0, 0 },
+	{ "1.2.3.4", NULL, AF_UNSPEC, 0, 0, EVUTIL_AI_NUMERICHOST },
+	{ NULL, "9999", AF_INET, 0, IPPROTO_TCP, EVUTIL_AI_PASSIVE },
+	{ NULL, "9998", AF_INET, 0, IPPROTO_TCP, 0 },
+	{ NULL, "9997", AF_INET6, 0, IPPROTO_TCP, 0 },
+	{ NULL, "9996", AF_INET6, 0, IPPROTO_TCP, EVUTIL_AI_PASSIVE },
+	{ NULL, "9996", AF_UNSPEC, 0, IPPROTO_TCP, EVUTIL_AI_PASSIVE },
+	{ NULL, "80", AF_UNSPEC, 0, 0, 0 },
+	{ NULL, "80", AF_UNSPEC, 0, 0, EVUTIL_AI_PASSIVE },
+	{ NULL, "0", AF_INET, SOCK_DGRAM, 0, EVUTIL_AI_PASSIVE },
+	{ "www.example.com", "80", AF_UNSPEC, 0, 0, EVUTIL_AI_NUMERICHOST },
+	{ "1.2.3.4", "http", AF_UNSPEC, SOCK_STREAM, 0, EVUTIL_AI_NUMERICSERV },
+	{ "1.2.3.4", "http", AF_UNSPEC, SOCK_STREAM, 0, 0 },
+	{ "1.2.3.4", "http", AF_UNSPEC, SOCK_DGRAM, 0, 0 },
+	{ "1.2.3.4", "no-such-service", AF_UNSPEC, SOCK_STREAM, 0, 0 },
+	{ "1.2.3.4", "65535", AF_INET, SOCK_STREAM, 0, 0 },
+	{ "1.2.3.4", "65536", AF_INET, SOCK_STREAM, 0, 0 },
+	{ "1.2.3.4", "-1", AF_INET, SOCK_STREAM, 0, 0 },
+	{ "1.2.3.4", "", AF_INET, SOCK_STREAM, 0, 0 },
+	{ "localhost", "80", AF_UNSPEC, SOCK_STREAM, 0, 0 },
+	{ "localhost", NULL, AF_INET, 0, 0, EVUTIL_AI_CANONNAME },
+	{ "LocalHost", "80", AF_INET, SOCK_STREAM, 0, 0 },
+	{ "vm", "443", AF_INET, SOCK_STREAM, 0, EVUTIL_AI_CANONNAME },
+	{ "1.2.3.4", "80", AF_INET, SOCK_STREAM, 0, EVUTIL_AI_CANONNAME },
+	{ "127.0.0.1", "80", AF_UNSPEC, SOCK_STREAM, 0,
+	  EVUTIL_AI_PASSIVE | EVUTIL_AI_ADDRCONFIG },
+	{ "::1", "80", AF_UNSPEC, SOCK_STREAM, 0,
+	  EVUTIL_AI_PASSIVE | EVUTIL_AI_ADDRCONFIG },
+	{ "1.2.3.4", "80", AF_INET6, SOCK_STREAM, 0, 0 },
+	{ "1.2.3.4", "80", AF_INET6, SOCK_STREAM, 0, EVUTIL_AI_V4MAPPED },
+	{ "1.2.3.4", "80", AF_INET6, SOCK_STREAM, 0,
+	  EVUTIL_AI_V4MAPPED | EVUTIL_AI_ALL },
+	{ "::ffff:1.2.3.4", "80", AF_INET, SOCK_STREAM, 0, 0 },
+	{ "0x7f.1", "80", AF_INET, SOCK_STREAM, 0, EVUTIL_AI_NUMERICHOST },
+	{ "1.2.3", "80", AF_INET, SOCK_STREAM, 0, EVUTIL_AI_NUMERICHOST },
+	{ "256.1.1.1", "80", AF_INET, SOCK_STREAM, 0, EVUTIL_AI_NUMERICHOST },
+	{ "[::1]", "80", AF_UNSPEC, SOCK_STREAM, 0, EVUTIL_AI_NUMERICHOST },
+	{ "fe80::1%1", "80", AF_INET6, SOCK_STREAM, 0, EVUTIL_AI_NUMERICHOST },
+	{ "", "80", AF_UNSPEC, SOCK_STREAM, 0, EVUTIL_AI_NUMERICHOST },
+	/* bad input */
+	{ NULL, NULL, AF_UNSPEC, 0, 0, 0 },
+	{ NULL, NULL, AF_UNSPEC, 0, 0, EVUTIL_AI_PASSIVE },
+	{ "1.2.3.4", "80", 12345, 0, 0, 0 },
+	{ "1.2.3.4", "80", AF_UNIX, 0, 0, 0 },
+	{ "1.2.3.4", "80", AF_UNSPEC, 12345, 0, 0 },
+	{ "1.2.3.4", "80", AF_UNSPEC, SOCK_DGRAM, IPPROTO_TCP, 0 },
+	{ "1.2.3.4", "80", AF_UNSPEC, 0, 12345, 0 },
+	{ "1.2.3.4", "80", AF_UNSPEC, 0, 0, 0x40000000 },
+	{ "1.2.3.4", "80", AF_UNSPEC, 0, 0, -1 },
+	{ NULL, "80", AF_UNSPEC, 0, 0, EVUTIL_AI_CANONNAME },
+};
+
+static void run_getaddrinfo(void)
+{
+	size_t i;
+	printf("== evutil_getaddrinfo\n");
+	for (i = 0; i < sizeof gai_inputs / sizeof gai_inputs[0]; ++i) {
+		struct evutil_addrinfo hints, *ai = NULL;
+		int r;
+		memset(&hints, 0, sizeof hints);
+		hints.ai_family = gai_inputs[i].family;
+		hints.ai_socktype = gai_inputs[i].socktype;
+		hints.ai_protocol = gai_inputs[i].protocol;
+		hints.ai_flags = gai_inputs[i].flags;
+		r = evutil_getaddrinfo(gai_inputs[i].node, gai_inputs[i].serv,
+		    &hints, &ai);
+		printf("%s %s family %d socktype %d protocol %d flags %#x -> %s\n",
+		    gai_inputs[i].node ? gai_inputs[i].node : "NULL",
+		    gai_inputs[i].serv ? gai_inputs[i].serv : "NULL",
+		    hints.ai_family, hints.ai_socktype, hints.ai_protocol,
+		    (unsigned)hints.ai_flags, eai_name(r));
+		if (r == 0)
+			show_addrinfo(ai);
+		else
+			printf("  list %s\n", ai ? "set" : "NULL");
+		if (ai)
+			evutil_freeaddrinfo(ai);
+	}
+	{
+		/* No hints: AF_UNSPEC, no flags (no glibc default). */
+		struct evutil_addrinfo *ai = NULL;
+		int r = evutil_getaddrinfo("127.0.0.1", "80", NULL, &ai);
+		printf("127.0.0.1 80 no hints -> %s\n", eai_name(r));
+		if (r == 0) {
+			show_addrinfo(ai);
+			evutil_freeaddrinfo(ai);
+		}
+		r = evutil_getaddrinfo(NULL, "http", NULL, &ai);
+		printf("NULL http no hints -> %s\n", eai_name(r));
+		if (r == 0) {
+			show_addrinfo(ai);
+			evutil_freeaddrinfo(ai);
+		}
+	}
+}
+
+static void run_gai_strerror(void)
+{
+	static const int codes[] = {
+		0, EVUTIL_EAI_ADDRFAMILY, EVUTIL_EAI_AGAIN, EVUTIL_EAI_BADFLAGS,
+		EVUTIL_EAI_FAIL, EVUTIL_EAI_FAMILY, EVUTIL_EAI_MEMORY,
+		EVUTIL_EAI_NODATA, EVUTIL_EAI_NONAME, EVUTIL_EAI_SERVICE,
+		EVUTIL_EAI_SOCKTYPE, EVUTIL_EAI_SYSTEM, EVUTIL_EAI_CANCEL,
+		-901, -907, -12, -100, -101, -102, -103, -104, -105, 1, 12345,
+		INT_MIN, INT_MAX,
+	};
+	size_t i;
+	printf("== evutil_gai_strerror\n");
+	for (i = 0; i < sizeof codes / sizeof codes[0]; ++i)
+		printf("%d: %s\n", codes[i], evutil_gai_strerror(codes[i]));
+}
+
+/* ------------------------------------------------------------------ */
+/* evutil_date_rfc1123, monotonic timers, the secure RNG's results */
+
+static void run_date(void)
+{
+	static const long long times[] = {
+		0, 946684799, 946684800, 981072000, 1456704000, 1481866376,
+		4294967296LL, 253402300799LL, -1, -86400LL * 365 * 100,
+	};
+	static const size_t lens[] = { 0, 1, 8, 29, 30, 64 };
+	size_t i, j;
+	printf("== evutil_date_rfc1123\n");
+	for (i = 0; i < sizeof times / sizeof times[0]; ++i) {
+		time_t t = (time_t)times[i];
+		struct tm tm;
+		gmtime_r(&t, &tm);
+		for (j = 0; j < sizeof lens / sizeof lens[0]; ++j) {
+			char out[64];
+			int r;
+			memset(out, '#', sizeof out);
+			out[sizeof out - 1] = '\0';
+			r = evutil_date_rfc1123(out, lens[j], &tm);
+			printf("%lld len %lu -> %d \"%s\"\n", times[i],
+			    (unsigned long)lens[j], r, lens[j] ? out : "");
+		}
+	}
+	{
+		struct tm tm;
+		char out[64];
+		memset(&tm, 0, sizeof tm);
+		tm.tm_mday = 99;
+		tm.tm_hour = -5;
+		tm.tm_year = -1900;
+		printf("odd fields -> %d", evutil_date_rfc1123(out, sizeof out, &tm));
+		printf(" \"%s\"\n", out);
+		printf("now -> %d\n", evutil_date_rfc1123(out, sizeof out, NULL));
+	}
+}
+
+static void run_monotonic(void)
+{
+	static const int flag_sets[] = {
+		0, EV_MONOT_PRECISE, EV_MONOT_FALLBACK,
+		EV_MONOT_PRECISE | EV_MONOT_FALLBACK, 0x7ffffff0, -1,
+	};
+	size_t i;
+	printf("== monotonic timers\n");
+	for (i = 0; i < sizeof flag_sets / sizeof flag_sets[0]; ++i) {
+		struct evutil_monotonic_timer *t = evutil_monotonic_timer_new();
+		struct timeval a, b;
+		int rc, r1, r2;
+		if (!t) {
+			printf("flags %#x: no timer\n", (unsigned)flag_sets[i]);
+			continue;
+		}
+		rc = evutil_configure_monotonic_time(t, flag_sets[i]);
+		r1 = evutil_gettime_monotonic(t, &a);
+		r2 = evutil_gettime_monotonic(t, &b);
+		printf("flags %#x: configure %d gettime %d %d ordered %d usec ok %d\n",
+		    (unsigned)flag_sets[i], rc, r1, r2,
+		    evutil_timercmp(&a, &b, <=) ? 1 : 0,
+		    a.tv_usec >= 0 && a.tv_usec < 1000000);
+		evutil_monotonic_timer_free(t);
+	}
+	evutil_monotonic_timer_free(NULL);
+	printf("free(NULL) ok\n");
+}
+
+static void run_rng(void)
+{
+	unsigned char a[64], b[64];
+	printf("== secure rng\n");
+	printf("init %d\n", evutil_secure_rng_init());
+	printf("init again %d\n", evutil_secure_rng_init());
+	memset(a, 0, sizeof a);
+	memset(b, 0, sizeof b);
+	evutil_secure_rng_get_bytes(a, sizeof a);
+	evutil_secure_rng_get_bytes(b, sizeof b);
+	printf("two draws differ %d\n", memcmp(a, b, sizeof a) != 0);
+	evutil_secure_rng_get_bytes(a, 0);
+	printf("zero bytes ok\n");
+}
+
 int main(void)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -673,6 +1036,12 @@ int main(void)
 	run_snprintf();
 	run_case();
 	run_timer();
+	run_names();
+	run_getaddrinfo();
+	run_gai_strerror();
+	run_date();
+	run_monotonic();
+	run_rng();
 	printf("end\n");
 	return 0;
 }

@@ -1,12 +1,15 @@
 /* evasio: libevent 2.1.12's event2/util.h API on Boost.Asio.
  * Portable types, socket helpers, address parsing and printing, string
- * helpers. Everything declared here is implemented. The header is C99-clean
+ * helpers, name resolution (evutil_getaddrinfo), the secure random number
+ * generator, monotonic timers and RFC 1123 dates. Everything libevent
+ * 2.1.12 declares here is declared and implemented. The header is C99-clean
  * (it compiles with -std=c99 -pedantic) and C++-clean.
  *
- * Not provided (not declared): evutil_getaddrinfo and evutil_addrinfo,
- * EVUTIL_EAI_* / EVUTIL_AI_*, evutil_gai_strerror, the secure RNG
- * (evutil_secure_rng_*), the monotonic timer (evutil_monotonic_timer_*,
- * EV_MONOT_*). */
+ * Where libevent's Linux build uses a macro and evasio a function of the
+ * same name and use (evutil_socket_geterror, evutil_socket_error_to_string,
+ * evutil_gettimeofday), a call reads the same. evutil_secure_rng_add_bytes
+ * is declared, as in libevent's generic builds (Debian's build, on glibc's
+ * arc4random, exports it but leaves it undeclared). */
 #ifndef EVASIO_EVENT2_UTIL_H_INCLUDED_
 #define EVASIO_EVENT2_UTIL_H_INCLUDED_
 
@@ -186,6 +189,165 @@ int evutil_sockaddr_cmp(const struct sockaddr *sa1, const struct sockaddr *sa2,
  * Return -1, 0 or 1. NULL: -1 with errno = EINVAL. */
 int evutil_ascii_strcasecmp(const char *str1, const char *str2);
 int evutil_ascii_strncasecmp(const char *str1, const char *str2, size_t n);
+
+/* ---- name resolution ------------------------------------------------- */
+
+/* As libevent on a system with getaddrinfo(): the C library's struct, so
+ * that struct evutil_addrinfo and struct addrinfo are one type. */
+#define evutil_addrinfo addrinfo
+
+/* Error codes of evutil_getaddrinfo: the C library's EAI_* where <netdb.h>
+ * defines them (glibc hides some without _GNU_SOURCE), else libevent's own
+ * numbers, chosen by the same rule as libevent's header. */
+#ifdef EAI_ADDRFAMILY
+#define EVUTIL_EAI_ADDRFAMILY EAI_ADDRFAMILY
+#else
+#define EVUTIL_EAI_ADDRFAMILY -901
+#endif
+#ifdef EAI_AGAIN
+#define EVUTIL_EAI_AGAIN EAI_AGAIN
+#else
+#define EVUTIL_EAI_AGAIN -902
+#endif
+#ifdef EAI_BADFLAGS
+#define EVUTIL_EAI_BADFLAGS EAI_BADFLAGS
+#else
+#define EVUTIL_EAI_BADFLAGS -903
+#endif
+#ifdef EAI_FAIL
+#define EVUTIL_EAI_FAIL EAI_FAIL
+#else
+#define EVUTIL_EAI_FAIL -904
+#endif
+#ifdef EAI_FAMILY
+#define EVUTIL_EAI_FAMILY EAI_FAMILY
+#else
+#define EVUTIL_EAI_FAMILY -905
+#endif
+#ifdef EAI_MEMORY
+#define EVUTIL_EAI_MEMORY EAI_MEMORY
+#else
+#define EVUTIL_EAI_MEMORY -906
+#endif
+#if defined(EAI_NODATA) && (!defined(EAI_NONAME) || EAI_NODATA != EAI_NONAME)
+#define EVUTIL_EAI_NODATA EAI_NODATA
+#else
+#define EVUTIL_EAI_NODATA -907
+#endif
+#ifdef EAI_NONAME
+#define EVUTIL_EAI_NONAME EAI_NONAME
+#else
+#define EVUTIL_EAI_NONAME -908
+#endif
+#ifdef EAI_SERVICE
+#define EVUTIL_EAI_SERVICE EAI_SERVICE
+#else
+#define EVUTIL_EAI_SERVICE -909
+#endif
+#ifdef EAI_SOCKTYPE
+#define EVUTIL_EAI_SOCKTYPE EAI_SOCKTYPE
+#else
+#define EVUTIL_EAI_SOCKTYPE -910
+#endif
+#ifdef EAI_SYSTEM
+#define EVUTIL_EAI_SYSTEM EAI_SYSTEM
+#else
+#define EVUTIL_EAI_SYSTEM -911
+#endif
+/* libevent's own: a cancelled evdns request. */
+#define EVUTIL_EAI_CANCEL -90001
+
+/* Flags of evutil_getaddrinfo's hints: the C library's AI_* (same rule). */
+#ifdef AI_PASSIVE
+#define EVUTIL_AI_PASSIVE AI_PASSIVE
+#else
+#define EVUTIL_AI_PASSIVE 0x1000
+#endif
+#ifdef AI_CANONNAME
+#define EVUTIL_AI_CANONNAME AI_CANONNAME
+#else
+#define EVUTIL_AI_CANONNAME 0x2000
+#endif
+#ifdef AI_NUMERICHOST
+#define EVUTIL_AI_NUMERICHOST AI_NUMERICHOST
+#else
+#define EVUTIL_AI_NUMERICHOST 0x4000
+#endif
+#ifdef AI_NUMERICSERV
+#define EVUTIL_AI_NUMERICSERV AI_NUMERICSERV
+#else
+#define EVUTIL_AI_NUMERICSERV 0x8000
+#endif
+#ifdef AI_V4MAPPED
+#define EVUTIL_AI_V4MAPPED AI_V4MAPPED
+#else
+#define EVUTIL_AI_V4MAPPED 0x10000
+#endif
+#ifdef AI_ALL
+#define EVUTIL_AI_ALL AI_ALL
+#else
+#define EVUTIL_AI_ALL 0x20000
+#endif
+#ifdef AI_ADDRCONFIG
+#define EVUTIL_AI_ADDRCONFIG AI_ADDRCONFIG
+#else
+#define EVUTIL_AI_ADDRCONFIG 0x40000
+#endif
+
+struct evutil_addrinfo;
+/* Blocking resolution by the C library's resolver (/etc/hosts, DNS, ...),
+ * as libevent's without evdns: getaddrinfo() with the hints as given, or,
+ * hints_in == NULL, with no flags and AF_UNSPEC (not the C library's
+ * AI_V4MAPPED | AI_ADDRCONFIG default). Returns 0 and the list in *res, or
+ * an EVUTIL_EAI_* code. res == NULL: EVUTIL_EAI_SYSTEM with errno EINVAL. */
+int evutil_getaddrinfo(const char *nodename, const char *servname,
+	const struct evutil_addrinfo *hints_in, struct evutil_addrinfo **res);
+/* Frees a list from evutil_getaddrinfo (NULL: nothing). */
+void evutil_freeaddrinfo(struct evutil_addrinfo *ai);
+/* libevent's text for 0, EVUTIL_EAI_CANCEL and the EVUTIL_EAI_* codes, the
+ * C library's gai_strerror() for any other value. */
+const char *evutil_gai_strerror(int err);
+
+/* ---- the secure random number generator ----------------------------- */
+
+/* n bytes from the kernel's random generator (getrandom(2)). buf == NULL
+ * with n > 0: nothing written, errno EINVAL. */
+void evutil_secure_rng_get_bytes(void *buf, size_t n);
+/* 0 when random bytes can be had, -1 otherwise. Needed by nobody: the
+ * generator needs no seeding. */
+int evutil_secure_rng_init(void);
+/* -1 (errno ENOTSUP), as Debian's libevent: no device file is read. */
+int evutil_secure_rng_set_urandom_device_file(char *fname);
+/* Ignored, as by Debian's libevent: the kernel's pool needs no help. */
+void evutil_secure_rng_add_bytes(const char *dat, size_t datlen);
+
+/* ---- monotonic time and dates --------------------------------------- */
+
+/* Opaque: made by evutil_monotonic_timer_new. */
+struct evutil_monotonic_timer;
+
+/* Flags for evutil_configure_monotonic_time. Neither: CLOCK_MONOTONIC_COARSE
+ * (a few ms resolution, cheapest); EV_MONOT_PRECISE: CLOCK_MONOTONIC;
+ * EV_MONOT_FALLBACK (wins over PRECISE): the wall clock, never allowed to go
+ * backwards. Other bits are ignored. */
+#define EV_MONOT_PRECISE 1
+#define EV_MONOT_FALLBACK 2
+
+/* A zeroed timer (NULL with errno ENOMEM). Until configured it reads the
+ * wall clock (CLOCK_REALTIME), as libevent's. */
+struct evutil_monotonic_timer *evutil_monotonic_timer_new(void);
+void evutil_monotonic_timer_free(struct evutil_monotonic_timer *timer);
+/* 0; -1 with errno EINVAL for NULL. */
+int evutil_configure_monotonic_time(struct evutil_monotonic_timer *timer,
+	int flags);
+/* The timer's clock into *tp: 0, or -1 (errno EINVAL for NULL pointers). */
+int evutil_gettime_monotonic(struct evutil_monotonic_timer *timer,
+	struct timeval *tp);
+
+/* "Thu, 01 Jan 1970 00:00:00 GMT" for tm (NULL: now), with evutil_snprintf's
+ * truncation and result. A tm_wday or tm_mon out of range: -1 with errno
+ * EINVAL (libevent reads past its tables). */
+int evutil_date_rfc1123(char *date, const size_t datelen, const struct tm *tm);
 
 #ifdef __cplusplus
 }
