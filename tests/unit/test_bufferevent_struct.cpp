@@ -12,7 +12,13 @@
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
 #include <event2/bufferevent_struct.h>
+// libevent 2.1.12's bufferevent_compat.h lacks extern "C" guards.
+extern "C" {
+#include <event2/bufferevent_compat.h>
+}
+#include <event2/event_compat.h>
 #include <event2/event.h>
+#include <event2/thread.h>
 
 #include "fixtures.hpp"
 
@@ -20,11 +26,14 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
+#include <chrono>
 #include <cstdio>
 #include <cstddef>
 #include <cstring>
 #include <string>
+#include <thread>
 
 namespace {
 
@@ -473,6 +482,25 @@ BOOST_AUTO_TEST_CASE(a_read_timeout_runs_on_the_new_base) {
   BOOST_TEST(c.what == (BEV_EVENT_READING | BEV_EVENT_TIMEOUT));
 }
 
+// The 1.x idiom: bufferevent_new, then bufferevent_base_set onto the
+// program's own base.
+BOOST_AUTO_TEST_CASE(a_1x_bufferevent_set_on_a_base_reads_there) {
+  event_base* current = event_init();
+  BOOST_REQUIRE(current);
+  socket_pair sp;
+  calls c;
+  bufferevent* bev = bufferevent_new(sp.a.get(), count_read, nullptr, nullptr, &c);
+  BOOST_REQUIRE(bev);
+  BOOST_TEST(bufferevent_base_set(other, bev) == 0);
+  BOOST_TEST(bev->ev_base == other.b);
+  BOOST_REQUIRE(bufferevent_enable(bev, EV_READ) == 0);
+  BOOST_REQUIRE(::send(sp.b.get(), "old", 3, 0) == 3);
+  loop_until(other, c.read);
+  BOOST_TEST(c.input_length == 3u);
+  bufferevent_free(bev);
+  event_base_free(current);
+}
+
 #ifdef EVASIO_VERSION
 // libevent sets ev_base to the new base even when it then fails.
 BOOST_AUTO_TEST_CASE(a_failed_base_set_leaves_the_bufferevent_on_its_base) {
@@ -518,5 +546,63 @@ BOOST_AUTO_TEST_CASE(deferred_callbacks_queued_before_base_set_run_on_the_new_ba
   BOOST_TEST(c.write == 1);
 }
 #endif
+
+BOOST_AUTO_TEST_SUITE_END()
+
+// ---- with threads (last: evthread_use_pthreads stays on) -------------------------
+
+namespace {
+struct threaded_bases : nettest::CaseAlarm<60> {
+  nettest::UsePthreads pthreads;
+  nettest::Base a, b;
+};
+
+struct moving_reader {
+  std::atomic<int> reads{0};
+  std::atomic<event_base*> ran_on{nullptr};
+  static void on_read(bufferevent* bev, void* arg) {
+    auto* self = static_cast<moving_reader*>(arg);
+    self->ran_on = bev->ev_base;  // the callback holds the bufferevent's lock
+    evbuffer_drain(bev->input, evbuffer_get_length(bev->input));
+    ++self->reads;
+  }
+  void wait_for(int n) const {
+    while (reads < n)
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+};
+} // namespace
+
+BOOST_FIXTURE_TEST_SUITE(base_set_with_threads, threaded_bases)
+
+BOOST_AUTO_TEST_CASE(a_threadsafe_bufferevent_moves_back_and_forth_between_running_bases) {
+  std::thread ta([&] { event_base_loop(a, EVLOOP_NO_EXIT_ON_EMPTY); });
+  std::thread tb([&] { event_base_loop(b, EVLOOP_NO_EXIT_ON_EMPTY); });
+  socket_pair sp;
+  moving_reader r;
+  bufferevent* bev = bufferevent_socket_new(a, sp.a.get(), BEV_OPT_THREADSAFE);
+  BOOST_REQUIRE(bev);
+  bufferevent_setcb(bev, moving_reader::on_read, nullptr, nullptr, &r);
+  BOOST_REQUIRE(bufferevent_enable(bev, EV_READ) == 0);
+  bool all_moved = true, all_ran_there = true;
+  for (int i = 1; i <= 20; ++i) {
+    event_base* to = i % 2 ? b.b : a.b;
+    bufferevent_lock(bev);
+    bufferevent_disable(bev, EV_READ);
+    all_moved = bufferevent_base_set(to, bev) == 0 && all_moved;
+    bufferevent_enable(bev, EV_READ);
+    bufferevent_unlock(bev);
+    BOOST_REQUIRE(::send(sp.b.get(), "x", 1, 0) == 1);
+    r.wait_for(i);
+    all_ran_there = r.ran_on == to && all_ran_there;
+  }
+  BOOST_TEST(all_moved);
+  BOOST_TEST(all_ran_there);
+  bufferevent_free(bev);
+  event_base_loopbreak(a);
+  event_base_loopbreak(b);
+  ta.join();
+  tb.join();
+}
 
 BOOST_AUTO_TEST_SUITE_END()
