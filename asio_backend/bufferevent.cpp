@@ -150,12 +150,27 @@ private:
   // The fd_watch, with the bufferevent it reports to. bufferevent_base_set
   // gives the bufferevent a new one: the old one's operations may still be
   // queued in the old base's io_context, so it lives until they came back.
+  // They may come back on the old base's thread while the bufferevent is
+  // used on another: once retired they touch only these atomics.
   struct slot {
     explicit slot(socket_bufferevent* b) : bev(b), watch(&socket_bufferevent::on_watch, this) {}
     socket_bufferevent* const bev;
     fd_watch watch;
-    int queued = 0;  // once replaced: its operations still to come back
+    std::atomic<int> queued{0};  // once retired: its operations still to come back
+    std::atomic<bool> retired{false};
+    // One of its operations came back after it was retired.
+    static void came_back(slot* s) noexcept {
+      if (s->queued.fetch_sub(1, std::memory_order_acq_rel) == 1)
+        delete s;
+    }
   };
+  // Handlers posted to the io_context (timers, deferred callbacks) carry
+  // the generation of the base they were posted for: once the bufferevent
+  // left that base (base_set, its base or itself freed) they do nothing,
+  // and look at nothing else first.
+  bool stale(unsigned gen) const noexcept {
+    return gen != base_gen_.load(std::memory_order_acquire);
+  }
 
   fd_watch& watch() noexcept { return slot_->watch; }
   const fd_watch& watch() const noexcept { return slot_->watch; }
@@ -198,7 +213,7 @@ private:
   void stop(direction& d) noexcept;
   static void on_watch(void* slot, fd_watch::dir dir, fd_watch::result r);
   void on_ready(slot* from, bool reading, fd_watch::result r);
-  void on_timeout(bool reading, unsigned seq);
+  void on_timeout(bool reading, unsigned seq, unsigned gen);
   void do_read();
   void do_write();
   bool finish_connect();
@@ -236,7 +251,7 @@ private:
   short deferred_what_ = 0;
   int deferred_err_ = 0;
   bool deferred_posted_ = false;
-  unsigned deferred_gen_ = 0;  // a posted run of another generation is stale
+  std::atomic<unsigned> base_gen_{0};  // bumped when it leaves a base, see stale()
 };
 
 bool socket_bufferevent::adopt(int fd, boost::system::error_code& ec) {
@@ -312,18 +327,19 @@ void socket_bufferevent::restart_timer(direction& d) noexcept {
     d.timer = std::make_unique<asio::steady_timer>(ev_base->context());
   d.timer_armed = true;
   const unsigned seq = ++d.timer_seq;
+  const unsigned gen = base_gen_.load(std::memory_order_relaxed);
   const bool reading = &d == &read_;
   d.timer->expires_after(timeout);
-  d.timer->async_wait([self = ref(this), reading, seq](boost::system::error_code ec) {
-    if (ec != asio::error::operation_aborted)
-      self->on_timeout(reading, seq);
+  d.timer->async_wait([self = ref(this), reading, seq, gen](boost::system::error_code ec) {
+    if (ec != asio::error::operation_aborted && !self->stale(gen))
+      self->on_timeout(reading, seq, gen);
   });
 }
 
-void socket_bufferevent::on_timeout(bool reading, unsigned seq) {
+void socket_bufferevent::on_timeout(bool reading, unsigned seq, unsigned gen) {
   recursive_scoped_lock g(mutex_);
   direction& d = reading ? read_ : write_;
-  if (seq != d.timer_seq || !d.timer_armed)
+  if (stale(gen) || seq != d.timer_seq || !d.timer_armed)
     return;
   d.timer_armed = false;
   ev_base->note_callback();
@@ -360,15 +376,16 @@ void socket_bufferevent::stop(direction& d) noexcept {
 void socket_bufferevent::on_watch(void* p, fd_watch::dir dir, fd_watch::result r) {
   auto* from = static_cast<slot*>(p);
   ref self(from->bev, false);  // the reference launch() took
-  self->on_ready(from, dir == fd_watch::read, r);
+  if (from->retired.load(std::memory_order_acquire))
+    slot::came_back(from);
+  else
+    self->on_ready(from, dir == fd_watch::read, r);
 }
 
 void socket_bufferevent::on_ready(slot* from, bool reading, fd_watch::result r) {
   recursive_scoped_lock g(mutex_);
   if (from != slot_.get()) {
-    // An operation of the watch left on the old base (base_set).
-    if (--from->queued == 0)
-      delete from;
+    slot::came_back(from);  // retired while this one waited for the lock
     return;
   }
   direction& d = reading ? read_ : write_;
@@ -568,15 +585,17 @@ void socket_bufferevent::post_deferred() {
     return;
   deferred_posted_ = true;
   ev_base->add_active(1);
-  asio::post(ev_base->context(),
-             [self = ref(this), gen = deferred_gen_] { self->run_deferred(gen); });
+  asio::post(ev_base->context(), [self = ref(this), gen = base_gen_.load(std::memory_order_relaxed)] {
+    if (!self->stale(gen))
+      self->run_deferred(gen);
+  });
 }
 
 // As libevent: CONNECTED first, then read, write, and the other events.
 void socket_bufferevent::run_deferred(unsigned gen) {
   recursive_scoped_lock g(mutex_);
-  if (gen != deferred_gen_)
-    return;  // posted to a base the bufferevent left: reposted on the new one
+  if (stale(gen))
+    return;  // it left the base since: reposted on the new one, if any
   deferred_posted_ = false;
   if (ev_base) {
     ev_base->add_active(-1);
@@ -808,6 +827,12 @@ void socket_bufferevent::free() {
     stop(write_);
     sync();
     close_socket();  // pending output is dropped, as in libevent
+    // Off its base now: what is still queued there may run on the base's
+    // thread, and only drops its reference (maybe the last one).
+    leave_base();
+    if (ev_base)
+      ev_base->detach(this);
+    ev_base = nullptr;
   }
   intrusive_ptr_release(this);
 }
@@ -824,8 +849,10 @@ void socket_bufferevent::detach_from_base() noexcept {
 }
 
 // Gives up what belongs to the base's io_context: the timers, the watch's
-// registration, a posted run of deferred callbacks. Nothing is pending.
+// registration, a posted run of deferred callbacks; what is still queued
+// there becomes stale. Nothing is pending.
 void socket_bufferevent::leave_base() noexcept {
+  base_gen_.fetch_add(1, std::memory_order_release);
   for (direction* d : {&read_, &write_}) {
     d->timer_armed = false;
     ++d->timer_seq;
@@ -834,7 +861,6 @@ void socket_bufferevent::leave_base() noexcept {
   watch().release();  // the fd stays ours until bufferevent_free
   if (deferred_posted_) {
     deferred_posted_ = false;
-    ++deferred_gen_;  // the posted run does nothing
     if (ev_base)
       ev_base->add_active(-1);
   }
@@ -879,11 +905,15 @@ int socket_bufferevent::base_set(event_base* base) {
 // the old io_context have come back.
 void socket_bufferevent::retire_slot(std::unique_ptr<slot> fresh) noexcept {
   slot* old = slot_.release();
-  old->queued = read_.in_flight + write_.in_flight;
+  const int queued = read_.in_flight + write_.in_flight;
   read_.in_flight = write_.in_flight = false;
   slot_ = std::move(fresh);
-  if (old->queued == 0)
+  if (queued == 0) {
     delete old;
+    return;
+  }
+  old->queued.store(queued, std::memory_order_relaxed);
+  old->retired.store(true, std::memory_order_release);
 }
 
 // ---- C boundary -----------------------------------------------------------

@@ -482,6 +482,44 @@ BOOST_AUTO_TEST_CASE(a_read_timeout_runs_on_the_new_base) {
   BOOST_TEST(c.what == (BEV_EVENT_READING | BEV_EVENT_TIMEOUT));
 }
 
+void do_nothing(evutil_socket_t, short, void*) {}
+
+// Moved with a wait of the old base still queued there, then used and freed
+// on another thread, which goes on using its base while the old base's loop
+// runs on this one (no evthread, no locks: nothing is shared once it moved).
+BOOST_AUTO_TEST_CASE(a_moved_bufferevent_freed_on_another_thread_leaves_the_old_base_nothing) {
+  socket_pair sp;
+  calls c;
+  bufferevent* bev = bufferevent_socket_new(base, sp.a.get(), 0);
+  BOOST_REQUIRE(bev);
+  bufferevent_setcb(bev, count_read, nullptr, nullptr, &c);
+  BOOST_REQUIRE(bufferevent_enable(bev, EV_READ) == 0);
+  event_base_loop(base, EVLOOP_NONBLOCK);  // nothing to read: it waits
+  BOOST_REQUIRE(bufferevent_disable(bev, EV_READ) == 0);
+  BOOST_REQUIRE(bufferevent_base_set(other, bev) == 0);
+  std::atomic<bool> freed{false}, done{false};
+  std::thread worker([&] {
+    bufferevent_enable(bev, EV_READ);
+    loop_until(other, c.read);
+    bufferevent_free(bev);
+    freed = true;
+    while (!done)  // its base's objects come and go meanwhile
+      bufferevent_free(bufferevent_socket_new(other, -1, 0));
+  });
+  BOOST_REQUIRE(::send(sp.b.get(), "x", 1, 0) == 1);
+  while (!freed)
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  event* keep_running = evtimer_new(base, do_nothing, nullptr);
+  const timeval tv = ms_tv(20);
+  evtimer_add(keep_running, &tv);
+  event_base_dispatch(base);  // what the old base still had runs here
+  done = true;
+  worker.join();
+  event_free(keep_running);
+  BOOST_TEST(c.read == 1);
+  BOOST_TEST(c.input_length == 1u);
+}
+
 // The 1.x idiom: bufferevent_new, then bufferevent_base_set onto the
 // program's own base.
 BOOST_AUTO_TEST_CASE(a_1x_bufferevent_set_on_a_base_reads_there) {
