@@ -35,6 +35,11 @@ extern "C" {
 #include <string>
 #include <thread>
 
+#ifdef EVASIO_VERSION
+#include <boost/asio/executor_work_guard.hpp>
+#include <evasio/asio.hpp>
+#endif
+
 namespace {
 
 using nettest::Fd;
@@ -373,6 +378,21 @@ BOOST_AUTO_TEST_SUITE_END()
 // ---- bufferevent_base_set -------------------------------------------------------
 
 namespace {
+struct moving_reader {
+  std::atomic<int> reads{0};
+  std::atomic<event_base*> ran_on{nullptr};
+  static void on_read(bufferevent* bev, void* arg) {
+    auto* self = static_cast<moving_reader*>(arg);
+    self->ran_on = bev->ev_base;  // the callback holds the bufferevent's lock
+    evbuffer_drain(bev->input, evbuffer_get_length(bev->input));
+    ++self->reads;
+  }
+  void wait_for(int n) const {
+    while (reads < n)
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+};
+
 struct two_bases : base_fixture {
   two_bases() { BOOST_REQUIRE(other.b != nullptr); }
   nettest::Base other;
@@ -585,6 +605,36 @@ BOOST_AUTO_TEST_CASE(deferred_callbacks_queued_before_base_set_run_on_the_new_ba
 }
 #endif
 
+#ifdef EVASIO_VERSION
+// A base over an io_context that several threads run makes every
+// bufferevent on it lock: one moved there starts locking too.
+BOOST_AUTO_TEST_CASE(a_plain_bufferevent_moved_to_a_multi_threaded_base_is_safe_there) {
+  boost::asio::io_context ctx;
+  event_base* shared = evasio::make_event_base(ctx);
+  BOOST_REQUIRE(shared);
+  socket_pair sp;
+  moving_reader r;
+  bufferevent* bev = bufferevent_socket_new(base, sp.a.get(), 0);
+  BOOST_REQUIRE(bev);
+  bufferevent_setcb(bev, moving_reader::on_read, nullptr, nullptr, &r);
+  BOOST_REQUIRE(bufferevent_base_set(shared, bev) == 0);
+  auto guard = boost::asio::make_work_guard(ctx);
+  std::thread t1([&] { ctx.run(); }), t2([&] { ctx.run(); });
+  BOOST_REQUIRE(bufferevent_enable(bev, EV_READ) == 0);
+  for (int i = 1; i <= 20; ++i) {
+    BOOST_REQUIRE(::send(sp.b.get(), "x", 1, 0) == 1);
+    r.wait_for(i);
+  }
+  bufferevent_free(bev);
+  guard.reset();
+  ctx.stop();
+  t1.join();
+  t2.join();
+  event_base_free(shared);
+  BOOST_TEST(r.ran_on == shared);
+}
+#endif
+
 BOOST_AUTO_TEST_SUITE_END()
 
 // ---- with threads (last: evthread_use_pthreads stays on) -------------------------
@@ -595,20 +645,6 @@ struct threaded_bases : nettest::CaseAlarm<60> {
   nettest::Base a, b;
 };
 
-struct moving_reader {
-  std::atomic<int> reads{0};
-  std::atomic<event_base*> ran_on{nullptr};
-  static void on_read(bufferevent* bev, void* arg) {
-    auto* self = static_cast<moving_reader*>(arg);
-    self->ran_on = bev->ev_base;  // the callback holds the bufferevent's lock
-    evbuffer_drain(bev->input, evbuffer_get_length(bev->input));
-    ++self->reads;
-  }
-  void wait_for(int n) const {
-    while (reads < n)
-      std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  }
-};
 } // namespace
 
 BOOST_FIXTURE_TEST_SUITE(base_set_with_threads, threaded_bases)
