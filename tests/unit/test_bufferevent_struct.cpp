@@ -606,6 +606,29 @@ BOOST_AUTO_TEST_CASE(deferred_callbacks_queued_before_base_set_run_on_the_new_ba
 #endif
 
 #ifdef EVASIO_VERSION
+// libevent leaves ev_base dangling once its base is freed; evasio makes it
+// NULL, and the bufferevent may go on on another base.
+BOOST_AUTO_TEST_CASE(a_bufferevent_whose_base_was_freed_goes_on_on_another) {
+  socket_pair sp;
+  calls c;
+  bufferevent* bev = bufferevent_socket_new(other, sp.a.get(), 0);
+  BOOST_REQUIRE(bev);
+  bufferevent_setcb(bev, count_read, nullptr, nullptr, &c);
+  BOOST_REQUIRE(bufferevent_enable(bev, EV_READ) == 0);
+  event_base_loop(other, EVLOOP_NONBLOCK);
+  other.free();
+  BOOST_REQUIRE(bufferevent_base_set(base, bev) == 0);
+  BOOST_TEST(bev->ev_base == base);
+  BOOST_TEST(bev->enabled == (EV_READ | EV_WRITE));
+  BOOST_REQUIRE(bufferevent_enable(bev, EV_READ) == 0);  // its events went with the base
+  BOOST_REQUIRE(::send(sp.b.get(), "on", 2, 0) == 2);
+  loop_until(base, c.read);
+  BOOST_TEST(c.input_length == 2u);
+  bufferevent_free(bev);
+}
+#endif
+
+#ifdef EVASIO_VERSION
 // A base over an io_context that several threads run makes every
 // bufferevent on it lock: one moved there starts locking too.
 BOOST_AUTO_TEST_CASE(a_plain_bufferevent_moved_to_a_multi_threaded_base_is_safe_there) {
