@@ -59,6 +59,11 @@ evutil_socket_t bufferevent_getfd(struct bufferevent *bev);
 /* Replaces the fd (the old one is not closed); enabled directions go on. */
 int bufferevent_setfd(struct bufferevent *bev, evutil_socket_t fd);
 struct event_base *bufferevent_get_base(struct bufferevent *bev);
+/* Moves a socket bufferevent to another base. Fails with -1 and errno EBUSY,
+ * changing nothing, while it is reading or has output to write (while
+ * libevent's read or write event would be added): disable it first. NULL
+ * base or bev: -1, EINVAL. */
+int bufferevent_base_set(struct event_base *base, struct bufferevent *bev);
 
 /* Connects (making a socket first if the bufferevent has none). 0 when the
  * connect started: BEV_EVENT_CONNECTED or BEV_EVENT_ERROR follows through
