@@ -29,8 +29,13 @@ namespace {
 
 // A private io_context: one thread runs it unless the program said it
 // would use threads (evthread_use_pthreads), as libevent's bases lock only then.
-std::unique_ptr<asio::io_context> make_private_context() {
-  const int hint = threads_enabled.load() ? BOOST_ASIO_CONCURRENCY_HINT_SAFE : 1;
+// EVENT_BASE_FLAG_NOLOCK: one thread, whatever evthread said.
+bool locks(const base_settings& s) {
+  return threads_enabled.load() && !(s.flags & EVENT_BASE_FLAG_NOLOCK);
+}
+
+std::unique_ptr<asio::io_context> make_private_context(const base_settings& s) {
+  const int hint = locks(s) ? BOOST_ASIO_CONCURRENCY_HINT_SAFE : 1;
   return std::make_unique<asio::io_context>(hint);
 }
 
@@ -38,9 +43,9 @@ std::unique_ptr<asio::io_context> make_private_context() {
 
 event_base::event_base(asio::io_context* borrowed, const base_settings& settings)
     : settings_(settings),
-      owned_(borrowed ? nullptr : make_private_context()),
+      owned_(borrowed ? nullptr : make_private_context(settings)),
       ctx_(borrowed ? borrowed : owned_.get()),
-      multi_threaded_(borrowed || threads_enabled.load()),
+      multi_threaded_(borrowed || locks(settings)),
       self_(std::make_shared<event_base*>(this)),
       events_(std::make_unique<event_core>(*this)) {}
 
@@ -300,8 +305,9 @@ void event_base::on_exit_timer(asio::steady_timer* t) {
 
 extern "C" {
 
+// As libevent's: a base from an empty config (the environment is read).
 struct event_base* event_base_new(void) {
-  return guarded<event_base*>(nullptr, [] { return new event_base(nullptr); });
+  return event_base_new_with_config(nullptr);
 }
 
 void event_base_free(struct event_base* base) {
@@ -345,26 +351,11 @@ int event_base_got_break(struct event_base* base) {
 }
 
 const char* event_base_get_method(const struct event_base* base) {
-  if (!base)
-    return nullptr;
-#if defined(BOOST_ASIO_HAS_IO_URING_AS_DEFAULT)
-  return "io_uring";
-#elif defined(BOOST_ASIO_HAS_EPOLL)
-  return "epoll";
-#elif defined(BOOST_ASIO_HAS_KQUEUE)
-  return "kqueue";
-#else
-  return "select";
-#endif
+  return base ? backend_method() : nullptr;
 }
 
 const char* event_get_version(void) { return LIBEVENT_VERSION; }
 ev_uint32_t event_get_version_number(void) { return LIBEVENT_VERSION_NUMBER; }
-
-int evthread_use_pthreads(void) {
-  threads_enabled = true;
-  return 0;
-}
 
 int evthread_make_base_notifiable(struct event_base* base) {
   return base ? 0 : fail(-1, EINVAL);

@@ -57,6 +57,9 @@ struct base_settings {
   int limit_after_prio = 0;
 };
 
+// The one method: what event_base_get_method() reports ("epoll" on Linux).
+const char* backend_method() noexcept;
+
 } // namespace evasio::detail
 
 struct event_base {
