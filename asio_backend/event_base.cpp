@@ -354,6 +354,18 @@ const char* event_base_get_method(const struct event_base* base) {
   return base ? backend_method() : nullptr;
 }
 
+// The clock of the base's timeouts (steady_clock), as libevent's
+// monotonic timer: NULL base or tv is -1.
+int event_gettime_monotonic(struct event_base* base, struct timeval* tv) {
+  if (!base || !tv)
+    return fail(-1, EINVAL);
+  const auto us = std::chrono::duration_cast<std::chrono::microseconds>(
+      std::chrono::steady_clock::now().time_since_epoch());
+  tv->tv_sec = static_cast<time_t>(us.count() / 1000000);
+  tv->tv_usec = static_cast<suseconds_t>(us.count() % 1000000);
+  return 0;
+}
+
 const char* event_get_version(void) { return LIBEVENT_VERSION; }
 ev_uint32_t event_get_version_number(void) { return LIBEVENT_VERSION_NUMBER; }
 
