@@ -39,6 +39,16 @@ std::unique_ptr<asio::io_context> make_private_context(const base_settings& s) {
   return std::make_unique<asio::io_context>(hint);
 }
 
+// The loop's debug messages, as libevent's (event_enable_debug_logging).
+int no_events_left() {
+  EVASIO_LOG_DEBUG("%s: no events registered.", "event_base_loop");
+  return 1;
+}
+int asked_to_stop() {
+  EVASIO_LOG_DEBUG("%s: asked to terminate loop.", "event_base_loop");
+  return 0;
+}
+
 } // namespace
 
 event_base::event_base(asio::io_context* borrowed, const base_settings& settings)
@@ -203,14 +213,14 @@ int event_base::loop(int flags) {
 
   for (;;) {
     if (got_exit_ || got_break_)
-      return 0;
+      return asked_to_stop();
     if (!keep && !has_events()) {
       // Completions already queued (a cancelled wait, say) may add events.
       run_ready();
       if (got_exit_ || got_break_)
-        return 0;
+        return asked_to_stop();
       if (!has_events())
-        return 1;
+        return no_events_left();
       continue;
     }
     if (!ready())
@@ -230,7 +240,7 @@ int event_base::loop(int flags) {
       // Out of work: either a borrowed context was stopped, or (owned) the
       // events counted have no operation behind them. Never spin.
       if (!owned_ || has_events())
-        return owned_ ? 1 : -1;
+        return owned_ ? no_events_left() : -1;
       continue;
     }
     if ((flags & EVLOOP_ONCE) && callbacks_.load(std::memory_order_relaxed) != before) {
