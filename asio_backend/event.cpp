@@ -455,6 +455,38 @@ void event_core::on_et_ready() {
   arm_et();
 }
 
+// (event_reinit) A fresh set takes the old one's fd number; the descriptor
+// is given up around the swap, which aborts its wait, and waits again.
+int event_core::after_fork() {
+  recursive_scoped_lock g(mutex_);
+  if (et_epoll_ < 0)
+    return 0;
+  const int fresh = ::epoll_create1(EPOLL_CLOEXEC);
+  if (fresh < 0)
+    return -1;
+  for (const auto& [fd, head] : et_events_) {
+    struct epoll_event e {};
+    e.events = et_mask(head);
+    e.data.fd = fd;
+    if (::epoll_ctl(fresh, EPOLL_CTL_ADD, fd, &e) < 0) {
+      const int err = errno;
+      ::close(fresh);
+      return fail(-1, err);
+    }
+  }
+  et_desc_->release();
+  const int swapped = ::dup3(fresh, et_epoll_, O_CLOEXEC);
+  const int err = errno;
+  ::close(fresh);
+  boost::system::error_code ec;
+  et_desc_->assign(et_epoll_, ec);
+  if (swapped < 0 || ec)
+    return fail(-1, swapped < 0 ? err : ec.value());
+  et_wait_ = false;
+  arm_et();
+  return 0;
+}
+
 int event_core::insert_signal(event_impl* ev) {
   const int sig = ev->fd;
   if (sig <= 0 || sig >= NSIG)

@@ -13,6 +13,8 @@
 
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/detail/reactor.hpp>
+#include <boost/asio/detail/signal_set_service.hpp>
 
 #include <algorithm>
 #include <chrono>
@@ -109,6 +111,28 @@ void event_base::share_with_threads() {
   shared_.store(true, std::memory_order_relaxed);
   if (mux_)
     mux_->lock_from_now_on();  // made unlocked, for the plain objects before
+}
+
+// Asio's reactor first: its new epoll set must hold the signal pipe's old
+// registration before the signal service drops it (an epoll_ctl on the
+// set still shared with the parent would change the parent's). Only the
+// signal service is told of the fork, not the whole context: a resolver
+// would try to join a thread the child does not have.
+int event_base::reinit() {
+  using asio::execution_context;
+  if (owned_) {
+    asio::use_service<asio::detail::reactor>(*ctx_).notify_fork(execution_context::fork_child);
+    if (asio::has_service<asio::detail::signal_set_service>(*ctx_)) {
+      auto& signals = asio::use_service<asio::detail::signal_set_service>(*ctx_);
+      signals.notify_fork(execution_context::fork_prepare);
+      signals.notify_fork(execution_context::fork_child);
+    }
+    auto g = lock_if_threaded();
+    if (mux_)
+      if (const int err = mux_->after_fork(*ctx_))
+        return fail(-1, err);
+  }
+  return events_->after_fork();
 }
 
 void event_base::attach(attached* obj) {
@@ -362,6 +386,12 @@ int event_base_got_break(struct event_base* base) {
 
 const char* event_base_get_method(const struct event_base* base) {
   return base ? backend_method() : nullptr;
+}
+
+int event_reinit(struct event_base* base) {
+  if (!base)
+    return fail(-1, EINVAL);
+  return guarded(-1, [&] { return base->reinit(); });
 }
 
 // The clock of the base's timeouts (steady_clock), as libevent's
