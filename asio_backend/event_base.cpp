@@ -18,6 +18,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstring>
 #include <optional>
 
 namespace asio = boost::asio;
@@ -384,8 +385,14 @@ int event_base_got_break(struct event_base* base) {
   return base && base->got_break() ? 1 : 0;
 }
 
+// libevent names its epoll method apart when asked for its changelist
+// (evasio has none: Asio's reactor changes registrations one at a time).
 const char* event_base_get_method(const struct event_base* base) {
-  return base ? backend_method() : nullptr;
+  if (!base)
+    return nullptr;
+  const bool changelist = base->settings().flags & EVENT_BASE_FLAG_EPOLL_USE_CHANGELIST;
+  return changelist && std::strcmp(backend_method(), "epoll") == 0 ? "epoll (with changelist)"
+                                                                    : backend_method();
 }
 
 int event_reinit(struct event_base* base) {

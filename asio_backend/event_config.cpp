@@ -52,9 +52,13 @@ base_settings settings_for(const event_config* cfg) {
   base_settings s = cfg ? cfg->settings : base_settings{};
   if (s.max_callbacks == INT_MAX && s.max_interval.count() < 0)
     s.limit_after_prio = INT_MAX;
-  // EVENT_NO<METHOD> is not read (see README); EVENT_PRECISE_TIMER is.
-  if (!(s.flags & EVENT_BASE_FLAG_IGNORE_ENV) && env_set("EVENT_PRECISE_TIMER"))
-    s.flags |= EVENT_BASE_FLAG_PRECISE_TIMER;
+  // EVENT_NO<METHOD> is not read (see README); these two are, as flags.
+  if (!(s.flags & EVENT_BASE_FLAG_IGNORE_ENV)) {
+    if (env_set("EVENT_PRECISE_TIMER"))
+      s.flags |= EVENT_BASE_FLAG_PRECISE_TIMER;
+    if (env_set("EVENT_EPOLL_USE_CHANGELIST"))
+      s.flags |= EVENT_BASE_FLAG_EPOLL_USE_CHANGELIST;
+  }
   return s;
 }
 
@@ -140,7 +144,7 @@ struct event_base* event_base_new_with_config(const struct event_config* cfg) {
   }
   event_base* base = guarded<event_base*>(nullptr, [&] { return new event_base(nullptr, settings_for(cfg)); });
   if (base && env_set("EVENT_SHOW_METHOD"))
-    log_msg(EVENT_LOG_MSG, "libevent using: %s", backend_method());
+    log_msg(EVENT_LOG_MSG, "libevent using: %s", event_base_get_method(base));
   return base;
 }
 

@@ -253,6 +253,25 @@ BOOST_AUTO_TEST_CASE(ignore_env_makes_a_base_whatever_event_no_variables_say) {
   BOOST_TEST(std::string(event_base_get_method(base.b)) == supported().front());
 }
 
+BOOST_AUTO_TEST_CASE(the_changelist_flag_names_the_method_epoll_with_changelist) {
+  Config cfg;
+  event_config_set_flag(cfg, EVENT_BASE_FLAG_EPOLL_USE_CHANGELIST);
+  ConfiguredBase base(cfg);
+  BOOST_TEST_REQUIRE(base.b != nullptr);
+  BOOST_TEST(std::string(event_base_get_method(base.b)) == "epoll (with changelist)");
+}
+
+BOOST_AUTO_TEST_CASE(event_epoll_use_changelist_counts_unless_ignore_env) {
+  Env env({"EVENT_EPOLL_USE_CHANGELIST"});
+  Base plain;
+  BOOST_TEST(std::string(event_base_get_method(plain)) == "epoll (with changelist)");
+  Config cfg;
+  event_config_set_flag(cfg, EVENT_BASE_FLAG_IGNORE_ENV);
+  ConfiguredBase base(cfg);
+  BOOST_TEST_REQUIRE(base.b != nullptr);
+  BOOST_TEST(std::string(event_base_get_method(base.b)) == "epoll");
+}
+
 BOOST_AUTO_TEST_CASE(the_monotonic_clock_goes_forward_and_null_is_refused) {
   Base plain;
   timeval a, b;
