@@ -219,13 +219,16 @@ static void scenario_mem_functions(void)
 static void scenario_debug_logging(void)
 {
 	struct event_base *base = event_base_new();
+	int rc;
 	printf("== debug logging\n");
 	saw_no_events = 0;
 	event_enable_debug_logging(EVENT_DBG_NONE);
-	printf("dispatch: %d, said so: %d\n", event_base_dispatch(base), saw_no_events);
+	rc = event_base_dispatch(base);
+	printf("off: dispatch %d, said so %d\n", rc, saw_no_events);
 	event_enable_debug_logging(EVENT_DBG_ALL);
-	printf("dispatch: %d, said so: %d\n", event_base_dispatch(base), saw_no_events);
+	rc = event_base_dispatch(base);
 	event_enable_debug_logging(EVENT_DBG_NONE);
+	printf("all: dispatch %d, said so %d\n", rc, saw_no_events);
 	event_base_free(base);
 }
 
