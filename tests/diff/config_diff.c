@@ -62,11 +62,10 @@ static void *my_malloc(size_t n)
 }
 static void *my_realloc(void *p, size_t n)
 {
-	void *q = realloc(p, n);
-	if (q) {
-		forget(p);
-		remember(q);
-	}
+	void *q;
+	forget(p);  /* before: p is not to be read once realloc had it */
+	q = realloc(p, n);
+	remember(q ? q : p);
 	return q;
 }
 static void my_free(void *p)

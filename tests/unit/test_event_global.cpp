@@ -50,12 +50,11 @@ void* my_malloc(size_t n) {
 }
 void* my_realloc(void* p, size_t n) {
   std::lock_guard<std::mutex> g(blocks().m);
+  if (p)
+    blocks().live.erase(p);  // before: p is not to be read once realloc had it
   void* q = std::realloc(p, n);
-  if (q) {
-    if (p)
-      blocks().live.erase(p);
-    blocks().live.insert(q);
-  }
+  if (q || p)
+    blocks().live.insert(q ? q : p);
   return q;
 }
 void my_free(void* p) {
