@@ -13,7 +13,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <mutex>
-#include <unordered_map>
+#include <unordered_set>
 
 using namespace evasio::detail;
 
@@ -32,15 +32,22 @@ allocator allocator_storage;
 
 // ---- debug mode's registry -------------------------------------------------
 
-// Events known to debug mode, and whether each is pending. Only consulted
-// in debug mode, where a lock per call is the price of the checks.
+// Events known to debug mode (assigned, not yet freed or unassigned). Only
+// consulted in debug mode, where a lock per call is the price of the checks.
+// Whether one is pending is read from the event itself: the loop deletes a
+// fired one-shot event without a call the registry would see.
 struct registry {
   std::mutex mutex;
-  std::unordered_map<const struct event*, bool> added;
+  std::unordered_set<const struct event*> known;
 };
 registry& debug_registry() {
   static registry r;
   return r;
+}
+
+bool pending(const struct event* ev) {
+  const auto* e = reinterpret_cast<const event_impl*>(ev);
+  return e->inserted || e->has_timeout;
 }
 
 // Events are not read in the messages: the point is that they may be freed.
@@ -94,14 +101,15 @@ namespace evasio::detail {
 std::atomic<bool> debug_mode_on{false};
 std::atomic<bool> debug_too_late{false};
 
+// Each function the program gave replaces its own libc one, as libevent's.
 void* mm_malloc(std::size_t n) noexcept {
   const allocator* a = user_allocator.load(std::memory_order_acquire);
-  return a ? a->malloc_fn(n) : std::malloc(n);
+  return a && a->malloc_fn ? a->malloc_fn(n) : std::malloc(n);
 }
 
 void mm_free(void* p) noexcept {
   const allocator* a = user_allocator.load(std::memory_order_acquire);
-  a ? a->free_fn(p) : std::free(p);
+  a && a->free_fn ? a->free_fn(p) : std::free(p);
 }
 
 namespace debug_detail {
@@ -109,45 +117,26 @@ namespace debug_detail {
 void note_assign(const struct event* ev) noexcept {
   registry& r = debug_registry();
   std::lock_guard<std::mutex> g(r.mutex);
-  auto it = r.added.find(ev);
-  if (it != r.added.end() && it->second)
+  if (r.known.count(ev) && pending(ev))
     misuse("event_assign", "an already added", ev);
   try {
-    r.added[ev] = false;
+    r.known.insert(ev);
   } catch (...) {
     fatal(1, "Out of memory in debugging code");
   }
 }
 
-void note_add(const struct event* ev) noexcept {
-  registry& r = debug_registry();
-  std::lock_guard<std::mutex> g(r.mutex);
-  auto it = r.added.find(ev);
-  if (it == r.added.end())
-    misuse("event_add", "a non-initialized", ev);
-  it->second = true;
-}
-
-void note_del(const struct event* ev) noexcept {
-  registry& r = debug_registry();
-  std::lock_guard<std::mutex> g(r.mutex);
-  auto it = r.added.find(ev);
-  if (it == r.added.end())
-    misuse("event_del", "a non-initialized", ev);
-  it->second = false;
-}
-
 void assert_setup(const struct event* ev, const char* fn) noexcept {
   registry& r = debug_registry();
   std::lock_guard<std::mutex> g(r.mutex);
-  if (r.added.find(ev) == r.added.end())
+  if (!r.known.count(ev))
     misuse(fn, "a non-initialized", ev);
 }
 
 void note_free(const struct event* ev) noexcept {
   registry& r = debug_registry();
   std::lock_guard<std::mutex> g(r.mutex);
-  r.added.erase(ev);
+  r.known.erase(ev);
 }
 
 } // namespace debug_detail
@@ -157,11 +146,6 @@ extern "C" {
 
 void event_set_mem_functions(void* (*malloc_fn)(size_t), void* (*realloc_fn)(void*, size_t),
                              void (*free_fn)(void*)) {
-  // All three or none, so that what one allocates the other frees.
-  if (!malloc_fn || !realloc_fn || !free_fn) {
-    user_allocator.store(nullptr, std::memory_order_release);
-    return;
-  }
   allocator_storage = allocator{malloc_fn, realloc_fn, free_fn};
   user_allocator.store(&allocator_storage, std::memory_order_release);
 }
@@ -181,11 +165,9 @@ void event_debug_unassign(struct event* ev) {
   if (debug_mode_on.load()) {
     registry& r = debug_registry();
     std::lock_guard<std::mutex> g(r.mutex);
-    auto it = r.added.find(ev);
-    if (it != r.added.end() && it->second)
+    const bool known = r.known.erase(ev) != 0;
+    if (known && pending(ev))
       misuse("event_debug_unassign", "an already added", ev);
-    if (it != r.added.end())
-      r.added.erase(it);
   }
   // No longer initialised (event_initialized() says 0), as libevent's.
   auto* e = reinterpret_cast<event_impl*>(ev);
@@ -198,7 +180,7 @@ void libevent_global_shutdown(void) {
   {
     registry& r = debug_registry();
     std::lock_guard<std::mutex> g(r.mutex);
-    std::unordered_map<const struct event*, bool>().swap(r.added);
+    std::unordered_set<const struct event*>().swap(r.known);
   }
   debug_mode_on.store(false);
 }

@@ -26,23 +26,22 @@ inline void debug_note_too_late() noexcept {
 }
 namespace debug_detail {
 void note_assign(const struct event* ev) noexcept;
-void note_add(const struct event* ev) noexcept;
-void note_del(const struct event* ev) noexcept;
 void assert_setup(const struct event* ev, const char* fn) noexcept;
 void note_free(const struct event* ev) noexcept;
 }
-// event_assign: ev must not be pending; it becomes known.
+// event_assign: ev must not be pending (read from the event itself, since
+// the loop deletes fired one-shot events); it becomes known.
 inline void debug_on_assign(const struct event* ev) noexcept {
   if (ev && debug_mode_on.load(std::memory_order_relaxed)) debug_detail::note_assign(ev);
   else debug_note_too_late();
 }
-// event_add: ev must be known; it becomes pending.
+// event_add: ev must be known.
 inline void debug_on_add(const struct event* ev) noexcept {
-  if (ev && debug_mode_on.load(std::memory_order_relaxed)) debug_detail::note_add(ev);
+  if (ev && debug_mode_on.load(std::memory_order_relaxed)) debug_detail::assert_setup(ev, "event_add");
 }
-// event_del: ev must be known; it is no longer pending.
+// event_del: ev must be known.
 inline void debug_on_del(const struct event* ev) noexcept {
-  if (ev && debug_mode_on.load(std::memory_order_relaxed)) debug_detail::note_del(ev);
+  if (ev && debug_mode_on.load(std::memory_order_relaxed)) debug_detail::assert_setup(ev, "event_del");
 }
 // Any other use (event_active, ...): ev must be known.
 inline void debug_on_use(const struct event* ev, const char* fn) noexcept {

@@ -104,6 +104,23 @@ BOOST_AUTO_TEST_CASE(correct_use_of_events_runs_to_the_end) {
   BOOST_TEST(o.error_log.empty());
 }
 
+// The loop deletes a one-shot event when it fires: it is no longer added.
+BOOST_AUTO_TEST_CASE(a_fired_one_shot_event_may_be_assigned_again) {
+  const Outcome o = in_debug_child([] {
+    event_base* base = event_base_new();
+    struct event ev;
+    event_assign(&ev, base, -1, 0, nop_cb, nullptr);
+    const timeval tv = ms_tv(1);
+    event_add(&ev, &tv);
+    event_base_dispatch(base);
+    event_assign(&ev, base, -1, 0, nop_cb, nullptr);
+    event_debug_unassign(&ev);
+    event_base_free(base);
+  });
+  BOOST_TEST(o.exit_code == exit_returned);
+  BOOST_TEST(o.error_log.empty());
+}
+
 // A copy of an assigned event looks initialised, but was never assigned.
 BOOST_AUTO_TEST_CASE(adding_a_copy_of_an_event_is_an_internal_error) {
   const Outcome o = in_debug_child([] {
