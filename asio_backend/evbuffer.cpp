@@ -1,5 +1,6 @@
 // evbuffer: libevent's byte queue as a chain of chunks.
 #include "detail/evbuffer.hpp"
+#include "detail/global.hpp"
 #include "detail/c_boundary.hpp"
 #include "detail/lock.hpp"
 
@@ -1074,7 +1075,7 @@ char* evbuffer_readln(struct evbuffer* buffer, size_t* n_read_out, enum evbuffer
   if (at < 0)
     return nullptr;
   const size_t n = static_cast<size_t>(at);
-  auto* line = static_cast<char*>(std::malloc(n + 1));
+  auto* line = static_cast<char*>(mm_malloc(n + 1));  // the program's allocator
   if (!line)
     return fail<char*>(nullptr, ENOMEM);
   buffer->copyout(line, n);

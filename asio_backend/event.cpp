@@ -15,6 +15,7 @@
 #include "detail/c_boundary.hpp"
 #include "detail/current_base.hpp"
 #include "detail/event_core.hpp"
+#include "detail/global.hpp"  // debug mode, the program's allocator
 #include "detail/log.hpp"
 #include "detail/timeval.hpp"
 
@@ -452,6 +453,38 @@ void event_core::on_et_ready() {
     }
   }
   arm_et();
+}
+
+// (event_reinit) A fresh set takes the old one's fd number; the descriptor
+// is given up around the swap, which aborts its wait, and waits again.
+int event_core::after_fork() {
+  recursive_scoped_lock g(mutex_);
+  if (et_epoll_ < 0)
+    return 0;
+  const int fresh = ::epoll_create1(EPOLL_CLOEXEC);
+  if (fresh < 0)
+    return -1;
+  for (const auto& [fd, head] : et_events_) {
+    struct epoll_event e {};
+    e.events = et_mask(head);
+    e.data.fd = fd;
+    if (::epoll_ctl(fresh, EPOLL_CTL_ADD, fd, &e) < 0) {
+      const int err = errno;
+      ::close(fresh);
+      return fail(-1, err);
+    }
+  }
+  et_desc_->release();
+  const int swapped = ::dup3(fresh, et_epoll_, O_CLOEXEC);
+  const int err = errno;
+  ::close(fresh);
+  boost::system::error_code ec;
+  et_desc_->assign(et_epoll_, ec);
+  if (swapped < 0 || ec)
+    return fail(-1, swapped < 0 ? err : ec.value());
+  et_wait_ = false;
+  arm_et();
+  return 0;
 }
 
 int event_core::insert_signal(event_impl* ev) {
@@ -938,6 +971,7 @@ int event_assign(struct event* ev, struct event_base* base, evutil_socket_t fd, 
   // (firing it runs nothing).
   if (!ev)
     return fail(-1, EINVAL);
+  debug_on_assign(ev);  // debug mode: not while pending
   if (!base)
     base = current_base();
   if ((events & EV_SIGNAL) && (events & io_kinds)) {
@@ -957,12 +991,12 @@ int event_assign(struct event* ev, struct event_base* base, evutil_socket_t fd, 
 
 struct event* event_new(struct event_base* base, evutil_socket_t fd, short events,
                         event_callback_fn callback, void* callback_arg) {
-  auto* ev = static_cast<struct event*>(std::malloc(sizeof(struct event)));
+  auto* ev = static_cast<struct event*>(mm_malloc(sizeof(struct event)));  // the program's allocator
   if (!ev)
     return fail<struct event*>(nullptr, ENOMEM);
   if (event_assign(ev, base, fd, events, callback, callback_arg) < 0) {
     const int err = errno;
-    std::free(ev);
+    mm_free(ev);
     return fail<struct event*>(nullptr, err);
   }
   impl(ev)->allocated = true;
@@ -973,8 +1007,9 @@ void event_free(struct event* ev) {
   if (!ev)
     return;
   event_del(ev);
+  debug_on_free(ev);  // debug mode: later uses are caught
   impl(ev)->magic = 0;
-  std::free(ev);
+  mm_free(ev);
 }
 
 void* event_self_cbarg(void) { return &self_cbarg_tag; }
@@ -982,6 +1017,7 @@ void* event_self_cbarg(void) { return &self_cbarg_tag; }
 size_t event_get_struct_event_size(void) { return sizeof(struct event); }
 
 int event_add(struct event* ev, const struct timeval* tv) {
+  debug_on_add(ev);  // debug mode: must be initialised
   if (!on_base(ev, "event_add"))
     return fail(-1, EINVAL);
   event_impl* e = impl(ev);
@@ -989,6 +1025,7 @@ int event_add(struct event* ev, const struct timeval* tv) {
 }
 
 int event_del(struct event* ev) {
+  debug_on_del(ev);  // debug mode: must be initialised
   if (!on_base(ev, "event_del"))
     return fail(-1, EINVAL);
   event_impl* e = impl(ev);
@@ -1005,6 +1042,7 @@ int event_pending(const struct event* ev, short events, struct timeval* tv) {
 int event_initialized(const struct event* ev) { return initialized(ev) ? 1 : 0; }
 
 void event_active(struct event* ev, int res, short ncalls) {
+  debug_on_use(ev, "event_active");  // debug mode: must be initialised
   if (!on_base(ev, "event_active"))
     return;
   event_impl* e = impl(ev);

@@ -13,9 +13,12 @@
 
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/detail/reactor.hpp>
+#include <boost/asio/detail/signal_set_service.hpp>
 
 #include <algorithm>
 #include <chrono>
+#include <cstring>
 #include <optional>
 
 namespace asio = boost::asio;
@@ -29,18 +32,33 @@ namespace {
 
 // A private io_context: one thread runs it unless the program said it
 // would use threads (evthread_use_pthreads), as libevent's bases lock only then.
-std::unique_ptr<asio::io_context> make_private_context() {
-  const int hint = threads_enabled.load() ? BOOST_ASIO_CONCURRENCY_HINT_SAFE : 1;
+// EVENT_BASE_FLAG_NOLOCK: one thread, whatever evthread said.
+bool locks(const base_settings& s) {
+  return threads_enabled.load() && !(s.flags & EVENT_BASE_FLAG_NOLOCK);
+}
+
+std::unique_ptr<asio::io_context> make_private_context(const base_settings& s) {
+  const int hint = locks(s) ? BOOST_ASIO_CONCURRENCY_HINT_SAFE : 1;
   return std::make_unique<asio::io_context>(hint);
+}
+
+// The loop's debug messages, as libevent's (event_enable_debug_logging).
+int no_events_left() {
+  EVASIO_LOG_DEBUG("%s: no events registered.", "event_base_loop");
+  return 1;
+}
+int asked_to_stop() {
+  EVASIO_LOG_DEBUG("%s: asked to terminate loop.", "event_base_loop");
+  return 0;
 }
 
 } // namespace
 
 event_base::event_base(asio::io_context* borrowed, const base_settings& settings)
     : settings_(settings),
-      owned_(borrowed ? nullptr : make_private_context()),
+      owned_(borrowed ? nullptr : make_private_context(settings)),
       ctx_(borrowed ? borrowed : owned_.get()),
-      multi_threaded_(borrowed || threads_enabled.load()),
+      multi_threaded_(borrowed || locks(settings)),
       self_(std::make_shared<event_base*>(this)),
       events_(std::make_unique<event_core>(*this)) {}
 
@@ -94,6 +112,28 @@ void event_base::share_with_threads() {
   shared_.store(true, std::memory_order_relaxed);
   if (mux_)
     mux_->lock_from_now_on();  // made unlocked, for the plain objects before
+}
+
+// Asio's reactor first: its new epoll set must hold the signal pipe's old
+// registration before the signal service drops it (an epoll_ctl on the
+// set still shared with the parent would change the parent's). Only the
+// signal service is told of the fork, not the whole context: a resolver
+// would try to join a thread the child does not have.
+int event_base::reinit() {
+  using asio::execution_context;
+  if (owned_) {
+    asio::use_service<asio::detail::reactor>(*ctx_).notify_fork(execution_context::fork_child);
+    if (asio::has_service<asio::detail::signal_set_service>(*ctx_)) {
+      auto& signals = asio::use_service<asio::detail::signal_set_service>(*ctx_);
+      signals.notify_fork(execution_context::fork_prepare);
+      signals.notify_fork(execution_context::fork_child);
+    }
+    auto g = lock_if_threaded();
+    if (mux_)
+      if (const int err = mux_->after_fork(*ctx_))
+        return fail(-1, err);
+  }
+  return events_->after_fork();
 }
 
 void event_base::attach(attached* obj) {
@@ -198,14 +238,14 @@ int event_base::loop(int flags) {
 
   for (;;) {
     if (got_exit_ || got_break_)
-      return 0;
+      return asked_to_stop();
     if (!keep && !has_events()) {
       // Completions already queued (a cancelled wait, say) may add events.
       run_ready();
       if (got_exit_ || got_break_)
-        return 0;
+        return asked_to_stop();
       if (!has_events())
-        return 1;
+        return no_events_left();
       continue;
     }
     if (!ready())
@@ -225,7 +265,7 @@ int event_base::loop(int flags) {
       // Out of work: either a borrowed context was stopped, or (owned) the
       // events counted have no operation behind them. Never spin.
       if (!owned_ || has_events())
-        return owned_ ? 1 : -1;
+        return owned_ ? no_events_left() : -1;
       continue;
     }
     if ((flags & EVLOOP_ONCE) && callbacks_.load(std::memory_order_relaxed) != before) {
@@ -300,8 +340,9 @@ void event_base::on_exit_timer(asio::steady_timer* t) {
 
 extern "C" {
 
+// As libevent's: a base from an empty config (the environment is read).
 struct event_base* event_base_new(void) {
-  return guarded<event_base*>(nullptr, [] { return new event_base(nullptr); });
+  return event_base_new_with_config(nullptr);
 }
 
 void event_base_free(struct event_base* base) {
@@ -344,27 +385,36 @@ int event_base_got_break(struct event_base* base) {
   return base && base->got_break() ? 1 : 0;
 }
 
+// libevent names its epoll method apart when asked for its changelist
+// (evasio has none: Asio's reactor changes registrations one at a time).
 const char* event_base_get_method(const struct event_base* base) {
   if (!base)
     return nullptr;
-#if defined(BOOST_ASIO_HAS_IO_URING_AS_DEFAULT)
-  return "io_uring";
-#elif defined(BOOST_ASIO_HAS_EPOLL)
-  return "epoll";
-#elif defined(BOOST_ASIO_HAS_KQUEUE)
-  return "kqueue";
-#else
-  return "select";
-#endif
+  const bool changelist = base->settings().flags & EVENT_BASE_FLAG_EPOLL_USE_CHANGELIST;
+  return changelist && std::strcmp(backend_method(), "epoll") == 0 ? "epoll (with changelist)"
+                                                                    : backend_method();
+}
+
+int event_reinit(struct event_base* base) {
+  if (!base)
+    return fail(-1, EINVAL);
+  return guarded(-1, [&] { return base->reinit(); });
+}
+
+// The clock of the base's timeouts (steady_clock), as libevent's
+// monotonic timer: NULL base or tv is -1.
+int event_gettime_monotonic(struct event_base* base, struct timeval* tv) {
+  if (!base || !tv)
+    return fail(-1, EINVAL);
+  const auto us = std::chrono::duration_cast<std::chrono::microseconds>(
+      std::chrono::steady_clock::now().time_since_epoch());
+  tv->tv_sec = static_cast<time_t>(us.count() / 1000000);
+  tv->tv_usec = static_cast<suseconds_t>(us.count() % 1000000);
+  return 0;
 }
 
 const char* event_get_version(void) { return LIBEVENT_VERSION; }
 ev_uint32_t event_get_version_number(void) { return LIBEVENT_VERSION_NUMBER; }
-
-int evthread_use_pthreads(void) {
-  threads_enabled = true;
-  return 0;
-}
 
 int evthread_make_base_notifiable(struct event_base* base) {
   return base ? 0 : fail(-1, EINVAL);

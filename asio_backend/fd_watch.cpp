@@ -295,4 +295,41 @@ void io_mux::harvest() {
                                                           : fd_watch::mode::probe);
 }
 
+// The old set stays the parent's: the child's watches go into a fresh one,
+// which then takes the old fd number, so the outer watch (released and
+// opened again around the swap) waits on the child's set. Its aborted wait
+// harvests the new set and starts the next.
+int io_mux::after_fork(boost::asio::io_context& ctx) noexcept {
+  const int fresh = ::epoll_create1(EPOLL_CLOEXEC);
+  if (fresh < 0)
+    return errno;
+  scoped_lock g(mutex_);
+  for (uint32_t s = 0; s < slots_.size(); ++s) {
+    fd_watch* w = slots_[s];
+    if (!w)
+      continue;
+    epoll_event ev{};
+    ev.events = mux_events;
+    ev.data.u64 = s;
+    if (::epoll_ctl(fresh, EPOLL_CTL_ADD, w->mux_fd_, &ev) < 0) {
+      const int err = errno;
+      ::close(fresh);
+      return err;
+    }
+  }
+  outer_.release();
+  const int swapped = ::dup3(fresh, epfd_, O_CLOEXEC);
+  const int err = swapped < 0 ? errno : 0;
+  ::close(fresh);
+  if (err)
+    return err;
+  if (const int open_err = outer_.open(ctx, epfd_, nullptr))
+    return open_err;
+  if (!outer_waiting_) {  // no completion of the old wait to come
+    outer_waiting_ = true;
+    outer_.start(fd_watch::read, fd_watch::mode::probe);
+  }
+  return 0;
+}
+
 } // namespace evasio::detail

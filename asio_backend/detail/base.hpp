@@ -57,6 +57,9 @@ struct base_settings {
   int limit_after_prio = 0;
 };
 
+// The one method: what event_base_get_method() reports ("epoll" on Linux).
+const char* backend_method() noexcept;
+
 } // namespace evasio::detail
 
 struct event_base {
@@ -105,6 +108,11 @@ struct event_base {
   // with other use of the base: as for any base made without evthread, that
   // is the thread running its loop, or any thread while no loop runs.
   void share_with_threads();
+  // event_reinit: in a fork's child, the kernel objects shared with the
+  // parent (epoll sets, the signal pipe) are made anew with this base's
+  // registrations. Over a borrowed io_context, Asio's part is the
+  // application's (io_context::notify_fork); evasio's own sets are remade.
+  int reinit();
 
 private:
   bool has_events() const noexcept {

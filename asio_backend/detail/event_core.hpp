@@ -99,6 +99,9 @@ public:
   void defer_rearm(fd_state* fs, bool reading);
   boost::asio::io_context& context();
   optional_recursive_mutex& mutex() { return mutex_; }
+  // event_reinit: the EV_ET epoll set, shared with the parent after a
+  // fork, is made anew with the same events. 0, or -1 with errno.
+  int after_fork();
 
 private:
   int add_timeout(event_impl* ev, steady::time_point at, const struct timeval* tv);

@@ -127,6 +127,10 @@ public:
   void destroy() noexcept;
   // Locking on, for good. Not while another thread may use the mux.
   void lock_from_now_on() { mutex_ = optional_mutex(true); }
+  // event_reinit, after Asio's reactor was remade: a fork's child shares
+  // the epoll set with its parent, so the set is made anew (under the same
+  // fd number) with every watch in it. 0 or an errno value.
+  int after_fork(boost::asio::io_context& ctx) noexcept;
 
 private:
   friend class fd_watch;

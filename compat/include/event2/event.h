@@ -148,6 +148,86 @@ int event_base_get_num_events(struct event_base *base, unsigned int flags);
 #define evuser_initialized(ev) event_initialized(ev)
 #define evuser_trigger(ev) event_active((ev), 0, 0)
 
+/* ---- Configured bases (event_config) -------------------------------- */
+
+struct event_config;
+
+/* Features a method may have (event_config_require_features). */
+enum event_method_feature {
+	EV_FEATURE_ET = 0x01,          /* EV_ET events */
+	EV_FEATURE_O1 = 0x02,          /* adding, deleting, one ready event: O(1) */
+	EV_FEATURE_FDS = 0x04,         /* any kind of fd, not only sockets */
+	EV_FEATURE_EARLY_CLOSE = 0x08  /* EV_CLOSED without reading the data first */
+};
+
+/* Flags of event_config_set_flag(). */
+enum event_base_config_flag {
+	EVENT_BASE_FLAG_NOLOCK = 0x01,       /* no locks, even after evthread_use_pthreads */
+	EVENT_BASE_FLAG_IGNORE_ENV = 0x02,   /* do not read EVENT_* variables */
+	EVENT_BASE_FLAG_STARTUP_IOCP = 0x04, /* Windows only: no effect */
+	EVENT_BASE_FLAG_NO_CACHE_TIME = 0x08,
+	EVENT_BASE_FLAG_EPOLL_USE_CHANGELIST = 0x10,
+	EVENT_BASE_FLAG_PRECISE_TIMER = 0x20
+};
+
+/* NULL with errno on failure. Free with event_config_free(). */
+struct event_config *event_config_new(void);
+void event_config_free(struct event_config *cfg);
+/* Bases made from cfg will not use the named method: evasio has one, the
+ * name event_base_get_method() reports, and avoiding it leaves none. */
+int event_config_avoid_method(struct event_config *cfg, const char *method);
+/* Bases made from cfg need every EV_FEATURE_* bit of `feature`. */
+int event_config_require_features(struct event_config *cfg, int feature);
+/* Adds EVENT_BASE_FLAG_* bits (others are kept and ignored, as libevent). */
+int event_config_set_flag(struct event_config *cfg, int flag);
+/* Windows IOCP only: recorded, no effect. */
+int event_config_set_num_cpus_hint(struct event_config *cfg, int cpus);
+/* After max_interval (NULL: no limit) or max_callbacks (negative: no limit)
+ * callbacks of priority >= min_priority, the loop checks for new events. */
+int event_config_set_max_dispatch_interval(struct event_config *cfg,
+    const struct timeval *max_interval, int max_callbacks, int min_priority);
+/* A base as cfg asks (NULL: as event_base_new), or NULL if no method fits. */
+struct event_base *event_base_new_with_config(const struct event_config *cfg);
+/* The EV_FEATURE_* bits of the base's method. */
+int event_base_get_features(const struct event_base *base);
+/* The methods available, NULL-terminated; static storage. */
+const char **event_get_supported_methods(void);
+
+/* After fork(), in the child: makes the base's events work there. */
+int event_reinit(struct event_base *base);
+
+/* The base's monotonic clock (not wall-clock time). */
+int event_gettime_monotonic(struct event_base *base, struct timeval *tp);
+
+/* ---- Process-wide settings ------------------------------------------ */
+
+/* Before any event or base exists: catches misuse of events (adding an
+ * uninitialised one, reassigning a pending one, using a freed one) and
+ * reports it through the fatal path. */
+void event_enable_debug_mode(void);
+/* Debug mode: the event is no longer known (event_initialized() is 0). */
+void event_debug_unassign(struct event *);
+
+/* Called on a fatal error instead of exiting; the process ends after it. */
+typedef void (*event_fatal_cb)(int err);
+void event_set_fatal_callback(event_fatal_cb cb);
+
+/* Which debug messages reach the log (EVENT_DBG_NONE by default). */
+#define EVENT_DBG_ALL 0xffffffffu
+#define EVENT_DBG_NONE 0
+void event_enable_debug_logging(ev_uint32_t which);
+
+/* Allocator of the memory a program gets from evasio and frees itself
+ * (see README): set before any other call. */
+void event_set_mem_functions(
+	void *(*malloc_fn)(size_t sz),
+	void *(*realloc_fn)(void *ptr, size_t sz),
+	void (*free_fn)(void *ptr));
+#define EVENT_SET_MEM_FUNCTIONS_IMPLEMENTED
+
+/* Frees evasio's process-wide state; no evasio call should follow it. */
+void libevent_global_shutdown(void);
+
 /* Logging, as libevent: messages go to stderr as "[warn] msg" unless a
  * callback is set. */
 #define EVENT_LOG_DEBUG 0
