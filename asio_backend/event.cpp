@@ -11,6 +11,8 @@
 // their own. Timeouts live in one heap per base behind a single
 // steady_timer, signals in one signal_set per base, as libevent keeps one
 // min-heap and one signal pipe per base.
+// The layout checks below name struct event's members in full.
+#define EVASIO_NO_EVENT_MEMBER_MACROS
 #include "detail/base.hpp"
 #include "detail/c_boundary.hpp"
 #include "detail/current_base.hpp"
@@ -33,6 +35,7 @@
 
 #include <algorithm>
 #include <csignal>
+#include <cstddef>
 #include <cstdlib>
 #include <mutex>
 #include <new>
@@ -42,9 +45,39 @@ namespace asio = boost::asio;
 using namespace evasio::detail;
 using std::chrono::microseconds;
 
-static_assert(sizeof(event_impl) <= sizeof(struct event), "struct event storage too small");
-static_assert(alignof(event_impl) <= alignof(struct event), "struct event storage misaligned");
+// event_impl is struct event seen from C++: libevent 2.1.12's layout, each
+// public member where the C struct has it.
+static_assert(sizeof(event_impl) == sizeof(struct event), "event_impl is struct event");
+static_assert(sizeof(struct event) == 128, "libevent 2.1.12's x86_64 struct event");
+static_assert(alignof(event_impl) == alignof(struct event), "event_impl is struct event");
+static_assert(std::is_standard_layout<event_impl>::value, "offsetof below");
 static_assert(std::is_trivially_destructible<event_impl>::value, "event_impl must own nothing");
+#define EVASIO_SAME_OFFSET(ours, theirs)                                                  \
+  static_assert(offsetof(event_impl, ours) == offsetof(struct event, theirs) &&           \
+                    sizeof(event_impl::ours) == sizeof(((struct event*)nullptr)->theirs), \
+                "event_impl::" #ours " is struct event's " #theirs)
+EVASIO_SAME_OFFSET(act_next, ev_evcallback.evcb_active_next.tqe_next);
+EVASIO_SAME_OFFSET(act_prev, ev_evcallback.evcb_active_next.tqe_prev);
+EVASIO_SAME_OFFSET(flags, ev_evcallback.evcb_flags);
+EVASIO_SAME_OFFSET(pri, ev_evcallback.evcb_pri);
+EVASIO_SAME_OFFSET(closure, ev_evcallback.evcb_closure);
+EVASIO_SAME_OFFSET(cb, ev_evcallback.evcb_cb_union.evcb_callback);
+EVASIO_SAME_OFFSET(arg, ev_evcallback.evcb_arg);
+EVASIO_SAME_OFFSET(heap_index, ev_timeout_pos.min_heap_idx);
+EVASIO_SAME_OFFSET(fd, ev_fd);
+EVASIO_SAME_OFFSET(base, ev_base);
+EVASIO_SAME_OFFSET(next, ev_.ev_io.ev_io_next.le_next);
+EVASIO_SAME_OFFSET(prev, ev_.ev_io.ev_io_next.le_prev);
+EVASIO_SAME_OFFSET(events, ev_events);
+EVASIO_SAME_OFFSET(res, ev_res);
+EVASIO_SAME_OFFSET(wall_deadline, ev_timeout);
+#undef EVASIO_SAME_OFFSET
+static_assert(offsetof(event_impl, fds) + sizeof(fd_state*) <= offsetof(struct event, ev_fd) &&
+                  offsetof(event_impl, magic) + sizeof(unsigned) <= offsetof(struct event, ev_base) &&
+                  offsetof(event_impl, state) >= offsetof(struct event, ev_evcallback.evcb_closure) + 1 &&
+                  offsetof(event_impl, ncalls) + sizeof(short) <= offsetof(struct event, ev_evcallback.evcb_cb_union) &&
+                  offsetof(event_impl, interval) + sizeof(microseconds) <= offsetof(struct event, ev_events),
+              "private state in libevent's private members and padding");
 
 namespace {
 
@@ -53,7 +86,7 @@ constexpr short io_kinds = EV_READ | EV_WRITE | EV_CLOSED;
 event_impl* impl(struct event* ev) { return reinterpret_cast<event_impl*>(ev); }
 const event_impl* impl(const struct event* ev) { return reinterpret_cast<const event_impl*>(ev); }
 bool initialized(const struct event* ev) {
-  return ev && impl(ev)->magic == event_impl::initialized_magic;
+  return ev && impl(ev)->magic == event_impl::initialized_magic && impl(ev)->is(EVLIST_INIT);
 }
 // Initialized and on a base (event_set() before event_init() gives none).
 bool on_base(const struct event* ev, const char* fn) {
@@ -260,7 +293,7 @@ void unlink(event_impl*& head, event_impl* ev) {
 // ---- event_core -------------------------------------------------------------
 
 event_core::event_core(event_base& base)
-    : base_(base), mutex_(base.multi_threaded()), timer_(base.context()) {}
+    : base_(base), mutex_(base.multi_threaded()), queues_(1), timer_(base.context()) {}
 
 event_core::~event_core() {
   for (auto& [fd, fs] : fds_) {
@@ -287,9 +320,9 @@ event_core::~event_core() {
 asio::io_context& event_core::context() { return base_.context(); }
 
 void event_core::sync_count(event_impl* ev) {
-  const bool want = ev->inserted || ev->has_timeout;
-  if (want != ev->counted) {
-    ev->counted = want;
+  const bool want = ev->is(EVLIST_INSERTED | EVLIST_TIMEOUT);
+  if (want != ev->has(event_impl::counted)) {
+    ev->mark(event_impl::counted, want);
     base_.add_pending(want ? 1 : -1);
   }
 }
@@ -328,7 +361,7 @@ int event_core::insert_io(event_impl* ev) {
   }
   link(fs->head, ev);
   ev->fds = fs;
-  ev->inserted = true;
+  ev->set(EVLIST_INSERTED, true);
   // Look at the fd from the loop, not from here: as in libevent, a ready fd
   // makes its event active on the loop's next round, after events already
   // active; added while active events run, in the next pass.
@@ -347,7 +380,7 @@ void event_core::remove_io(event_impl* ev) {
   fd_state* fs = ev->fds;
   unlink(fs->head, ev);
   ev->fds = nullptr;
-  ev->inserted = false;
+  ev->set(EVLIST_INSERTED, false);
   if (fs->head)
     return;  // waits of the other events go on; a spare wakeup is ignored
   fds_.erase(fs->fd);
@@ -399,7 +432,7 @@ int event_core::insert_et(event_impl* ev) {
       et_events_.erase(ev->fd);
     return fail(-1, err);
   }
-  ev->inserted = true;
+  ev->set(EVLIST_INSERTED, true);
   arm_et();
   return 0;
 }
@@ -407,7 +440,7 @@ int event_core::insert_et(event_impl* ev) {
 void event_core::remove_et(event_impl* ev) {
   auto it = et_events_.find(ev->fd);
   unlink(it->second, ev);
-  ev->inserted = false;
+  ev->set(EVLIST_INSERTED, false);
   if (!it->second) {
     ::epoll_ctl(et_epoll_, EPOLL_CTL_DEL, ev->fd, nullptr);
     et_events_.erase(it);
@@ -472,7 +505,7 @@ int event_core::insert_signal(event_impl* ev) {
     }
   }
   link(head, ev);
-  ev->inserted = true;
+  ev->set(EVLIST_INSERTED, true);
   arm_signals();
   return 0;
 }
@@ -480,7 +513,7 @@ int event_core::insert_signal(event_impl* ev) {
 void event_core::remove_signal(event_impl* ev) {
   auto it = sig_events_.find(ev->fd);
   unlink(it->second, ev);
-  ev->inserted = false;
+  ev->set(EVLIST_INSERTED, false);
   if (!it->second) {
     sig_events_.erase(it);
     boost::system::error_code ec;
@@ -566,11 +599,11 @@ void event_core::heap_up(size_t i) {
     if (!(e->deadline < heap_[parent]->deadline))
       break;
     heap_[i] = heap_[parent];
-    heap_[i]->heap_index = i;
+    heap_[i]->heap_index = static_cast<unsigned>(i);
     i = parent;
   }
   heap_[i] = e;
-  e->heap_index = i;
+  e->heap_index = static_cast<unsigned>(i);
 }
 
 void event_core::heap_down(size_t i) {
@@ -585,28 +618,28 @@ void event_core::heap_down(size_t i) {
     if (!(heap_[child]->deadline < e->deadline))
       break;
     heap_[i] = heap_[child];
-    heap_[i]->heap_index = i;
+    heap_[i]->heap_index = static_cast<unsigned>(i);
     i = child;
   }
   heap_[i] = e;
-  e->heap_index = i;
+  e->heap_index = static_cast<unsigned>(i);
 }
 
 void event_core::heap_push(event_impl* ev) {
   heap_.push_back(ev);
   heap_up(heap_.size() - 1);
-  ev->has_timeout = true;
+  ev->set(EVLIST_TIMEOUT, true);
 }
 
 void event_core::heap_erase(event_impl* ev) {
   const size_t i = ev->heap_index;
   event_impl* last = heap_.back();
   heap_.pop_back();
-  ev->has_timeout = false;
+  ev->set(EVLIST_TIMEOUT, false);
   if (last == ev)
     return;
   heap_[i] = last;
-  last->heap_index = i;
+  last->heap_index = static_cast<unsigned>(i);
   heap_up(i);
   heap_down(last->heap_index);
 }
@@ -646,7 +679,7 @@ void event_core::on_timer() {
 }
 
 int event_core::add_timeout(event_impl* ev, steady::time_point at, const struct timeval* tv) {
-  if (ev->has_timeout)
+  if (ev->is(EVLIST_TIMEOUT))
     heap_erase(ev);
   ev->deadline = at;
   // The wall-clock expiry event_pending reports, fixed now so that it does
@@ -670,21 +703,17 @@ int event_core::add_timeout(event_impl* ev, steady::time_point at, const struct 
 
 int event_core::add(event_impl* ev, const struct timeval* tv) {
   recursive_scoped_lock g(mutex_);
-  if ((ev->events & (io_kinds | EV_SIGNAL)) && !ev->inserted) {
+  if ((ev->events & (io_kinds | EV_SIGNAL)) && !ev->is(EVLIST_INSERTED)) {
     const int rc = (ev->events & EV_SIGNAL) ? insert_signal(ev) : insert_io(ev);
     if (rc < 0)
       return -1;
   }
   if (tv) {
     // Re-adding an event that is active by its timeout cancels that run.
-    if (ev->active && (ev->res & EV_TIMEOUT) && !(ev->events & EV_SIGNAL)) {
+    if (ev->is(EVLIST_ACTIVE) && (ev->res & EV_TIMEOUT) && !(ev->events & EV_SIGNAL)) {
       ev->res &= ~EV_TIMEOUT;
-      if (!ev->res) {
-        if (ev->act_prev) ev->act_prev->act_next = ev->act_next; else act_head_ = ev->act_next;
-        if (ev->act_next) ev->act_next->act_prev = ev->act_prev; else act_tail_ = ev->act_prev;
-        ev->active = false;
-        --n_active_;
-      }
+      if (!ev->res)
+        queue_remove(ev);
     }
     ev->interval = to_timeout(*tv);
     add_timeout(ev, steady::now() + ev->interval, tv);
@@ -694,22 +723,16 @@ int event_core::add(event_impl* ev, const struct timeval* tv) {
 }
 
 void event_core::del_nolock(event_impl* ev) {
-  if (ev->pncalls) {
-    ev->pncalls->n = 0;
-    ev->pncalls->deleted = true;
-    ev->pncalls = nullptr;
+  if (current_ == ev && current_calls_) {
+    current_calls_->n = 0;
+    current_calls_->deleted = true;
+    current_calls_ = nullptr;
   }
-  if (ev->active) {
-    if (ev->act_prev) ev->act_prev->act_next = ev->act_next; else act_head_ = ev->act_next;
-    if (ev->act_next) ev->act_next->act_prev = ev->act_prev; else act_tail_ = ev->act_prev;
-    ev->act_prev = ev->act_next = nullptr;
-    ev->active = false;
-    ev->res = 0;
-    --n_active_;
-  }
-  if (ev->inserted)
+  if (ev->is(EVLIST_ACTIVE))
+    queue_remove(ev);  // ev_res stays what fired, as libevent's
+  if (ev->is(EVLIST_INSERTED))
     (ev->events & EV_SIGNAL) ? remove_signal(ev) : remove_io(ev);
-  if (ev->has_timeout) {
+  if (ev->is(EVLIST_TIMEOUT)) {
     heap_erase(ev);
     rearm_timer();
   }
@@ -740,25 +763,66 @@ void event_core::activate(event_impl* ev, short res, short ncalls) {
   activate_nolock(ev, res, ncalls);
 }
 
+// As libevent: only a signal event repeats its callback (ncalls times).
 void event_core::activate_nolock(event_impl* ev, short res, short ncalls) {
-  if (ev->active) {
+  const bool signal = (ev->events & EV_SIGNAL) != 0;
+  if (ev->is(EVLIST_ACTIVE)) {
     ev->res |= res;
-    if (ev->events & EV_SIGNAL)
+    if (signal)
       ev->ncalls += ncalls;
     return;
   }
   ev->res = res;
-  ev->ncalls = ncalls;
-  ev->active = true;
-  ev->act_next = nullptr;
-  ev->act_prev = act_tail_;
-  if (act_tail_)
-    act_tail_->act_next = ev;
-  else
-    act_head_ = ev;
-  act_tail_ = ev;
-  ++n_active_;
+  ev->ncalls = signal ? ncalls : 1;
+  queue_push(ev);
+  // A more urgent event: the queue being run stops for it (the next pass
+  // runs it first), as libevent's event_continue.
+  if (running_pri_ >= 0 && static_cast<int>(queue_of(ev)) < running_pri_)
+    continue_ = true;
   schedule_drain();
+}
+
+void event_core::queue_push(event_impl* ev) {
+  active_queue& q = queues_[queue_of(ev)];
+  ev->act_next = nullptr;
+  ev->act_prev = q.tail;
+  if (q.tail)
+    q.tail->act_next = ev;
+  else
+    q.head = ev;
+  q.tail = ev;
+  ev->set(EVLIST_ACTIVE, true);
+  ++n_active_;
+}
+
+void event_core::queue_remove(event_impl* ev) {
+  active_queue& q = queues_[queue_of(ev)];
+  if (ev->act_prev) ev->act_prev->act_next = ev->act_next; else q.head = ev->act_next;
+  if (ev->act_next) ev->act_next->act_prev = ev->act_prev; else q.tail = ev->act_prev;
+  ev->act_prev = ev->act_next = nullptr;
+  ev->set(EVLIST_ACTIVE, false);
+  --n_active_;
+}
+
+int event_core::priority_init(int n) {
+  recursive_scoped_lock g(mutex_);
+  if (n_active_ || n < 1 || n >= EVENT_MAX_PRIORITIES)
+    return -1;
+  queues_.resize(static_cast<size_t>(n));  // all empty: nothing is active
+  return 0;
+}
+
+int event_core::set_priority(event_impl* ev, int pri) {
+  recursive_scoped_lock g(mutex_);
+  if (ev->is(EVLIST_ACTIVE) || pri < 0 || pri >= npriorities())
+    return -1;
+  ev->pri = static_cast<unsigned char>(pri);
+  return 0;
+}
+
+void event_core::loopcontinue() {
+  recursive_scoped_lock g(mutex_);
+  continue_ = true;
 }
 
 // ---- running active events -------------------------------------------------------
@@ -781,26 +845,47 @@ void event_core::drain() {
   base_.add_active(-1);
   draining_ = true;
   ::gettimeofday(&cached_tv_, nullptr);
-  // loopbreak stops after the callback now running; loopexit does not.
-  while (act_head_ && !base_.got_break())
-    run_one_active(act_head_, g);
+  run_most_urgent(g);
   draining_ = false;
   if (!loop_begins_passes_)
     begin_pass_nolock(false);  // the next pass of a loop that runs on
   drains_.fetch_add(1, std::memory_order_release);
-  if (act_head_)
+  if (n_active_)
     schedule_drain();
 }
 
+// libevent's pass runs one queue: the most urgent that is not empty, with
+// what gets active in it meanwhile, until it is empty, the loop breaks, a
+// more urgent event (or loopcontinue) asks for a new pass, or the dispatch
+// limits of queues from limit_after_prio on are reached.
+void event_core::run_most_urgent(recursive_scoped_lock& g) {
+  size_t i = 0;
+  while (i < queues_.size() && !queues_[i].head)
+    ++i;
+  if (i == queues_.size())
+    return;
+  const base_settings& limits = base_.settings();
+  const bool limited = static_cast<int>(i) >= limits.limit_after_prio;
+  const bool timed = limited && limits.max_interval.count() >= 0;
+  const steady::time_point end = timed ? steady::now() + limits.max_interval : steady::time_point{};
+  running_pri_ = static_cast<int>(i);
+  continue_ = false;
+  int count = 0;
+  // loopbreak stops after the callback now running; loopexit does not.
+  while (queues_[i].head && !base_.got_break()) {
+    run_one_active(queues_[i].head, g);
+    ++count;
+    if (continue_ || (limited && count >= limits.max_callbacks) || (timed && steady::now() >= end))
+      break;
+  }
+  running_pri_ = -1;
+  continue_ = false;
+}
+
 void event_core::run_one_active(event_impl* ev, recursive_scoped_lock& g) {
-  act_head_ = ev->act_next;
-  if (act_head_) act_head_->act_prev = nullptr; else act_tail_ = nullptr;
-  ev->act_prev = ev->act_next = nullptr;
-  ev->active = false;
-  --n_active_;
-  const short res = ev->res;
+  queue_remove(ev);
+  const short res = ev->res;  // ev_res keeps it, as libevent's
   short ncalls = ev->ncalls;
-  ev->res = 0;
   ev->ncalls = 0;
 
   if (!(ev->events & EV_PERSIST)) {
@@ -808,7 +893,7 @@ void event_core::run_one_active(event_impl* ev, recursive_scoped_lock& g) {
   } else if (ev->interval.count() > 0) {
     // As libevent's persist closure: an event with a timeout is re-added
     // (fd and timeout); others stay as they are.
-    if ((ev->events & (io_kinds | EV_SIGNAL)) && !ev->inserted) {
+    if ((ev->events & (io_kinds | EV_SIGNAL)) && !ev->is(EVLIST_INSERTED)) {
       if (((ev->events & EV_SIGNAL) ? insert_signal(ev) : insert_io(ev)) < 0)
         log_msg(EVENT_LOG_WARN, "event: could not re-add a persistent event");
     }
@@ -828,16 +913,15 @@ void event_core::run_one_active(event_impl* ev, recursive_scoped_lock& g) {
   const event_callback_fn cb = ev->cb;
   void* const arg = ev->arg;
   const int fd = ev->fd;
-  const bool once = ev->once;
+  const bool once = ev->has(event_impl::once);
   // A signal that arrived n times runs the callback n times, unless the
   // callback deletes its event (event_del zeroes the count through
   // pncalls). Nothing else touches ev after its callback: it may be gone.
   // A NULL callback (a keep-alive event) runs nothing.
   calls_left left{cb ? (ncalls > 1 ? ncalls : short(1)) : short(0), false};
   const bool repeat = left.n > 1;
-  if (repeat)
-    ev->pncalls = &left;
   current_ = ev;
+  current_calls_ = repeat ? &left : nullptr;
   if (base_.multi_threaded())
     current_thread_ = std::this_thread::get_id();
   g.unlock();
@@ -846,8 +930,7 @@ void event_core::run_one_active(event_impl* ev, recursive_scoped_lock& g) {
     cb(fd, res, arg);
   }
   g.lock();
-  if (repeat && !left.deleted)
-    ev->pncalls = nullptr;
+  current_calls_ = nullptr;
   current_ = nullptr;
   if (current_waiters_)
     current_done_.notify_all();
@@ -862,11 +945,11 @@ void event_core::run_one_active(event_impl* ev, recursive_scoped_lock& g) {
 int event_core::pending(const event_impl* ev, short what, struct timeval* tv) {
   recursive_scoped_lock g(mutex_);
   short flags = 0;
-  if (ev->inserted)
+  if (ev->is(EVLIST_INSERTED))
     flags |= ev->events & (io_kinds | EV_SIGNAL);
-  if (ev->active)
+  if (ev->is(EVLIST_ACTIVE))
     flags |= ev->res;
-  if (ev->has_timeout)
+  if (ev->is(EVLIST_TIMEOUT))
     flags |= EV_TIMEOUT;
   what &= EV_TIMEOUT | io_kinds | EV_SIGNAL;
   if (tv && (flags & what & EV_TIMEOUT))
@@ -884,7 +967,7 @@ int event_core::num_events(unsigned flags) {
     // timeouts, the active queue. The base counts each event once.
     n += base_.pending_count() + static_cast<int>(n_active_);
     for (const event_impl* e : heap_)
-      n += e->inserted ? 1 : 0;
+      n += e->is(EVLIST_INSERTED) ? 1 : 0;
   }
   return n;
 }
@@ -906,12 +989,14 @@ int event_core::once(int fd, short events, event_callback_fn cb, void* arg, cons
     return fail(-1, EINVAL);
   auto* ev = new event_impl{};
   ev->magic = event_impl::initialized_magic;
+  ev->flags = EVLIST_INIT;
+  ev->pri = static_cast<unsigned char>(npriorities() / 2);
   ev->base = &base_;
   ev->fd = timer_only ? -1 : fd;
   ev->events = timer_only ? 0 : (events & io_kinds);
   ev->cb = cb;
   ev->arg = arg;
-  ev->once = true;
+  ev->mark(event_impl::once, true);
   recursive_scoped_lock g(mutex_);
   once_events_.push_back(ev);
   if (timer_only && (!tv || (tv->tv_sec == 0 && tv->tv_usec == 0))) {
@@ -947,6 +1032,9 @@ int event_assign(struct event* ev, struct event_base* base, evutil_socket_t fd, 
   }
   auto* e = new (ev) event_impl{};
   e->magic = event_impl::initialized_magic;
+  e->flags = EVLIST_INIT;
+  // New events go in the middle priority, as libevent's.
+  e->pri = static_cast<unsigned char>(base ? base->events().npriorities() / 2 : 0);
   e->base = base;
   e->fd = fd;
   e->events = events;
@@ -965,7 +1053,7 @@ struct event* event_new(struct event_base* base, evutil_socket_t fd, short event
     std::free(ev);
     return fail<struct event*>(nullptr, err);
   }
-  impl(ev)->allocated = true;
+  impl(ev)->mark(event_impl::allocated, true);
   return ev;
 }
 
@@ -1043,9 +1131,10 @@ int event_base_set(struct event_base* base, struct event* ev) {
   if (!base || !initialized(ev))
     return fail(-1, EINVAL);
   event_impl* e = impl(ev);
-  if (e->inserted || e->has_timeout || e->active)
+  if (e->flags != EVLIST_INIT)
     return -1;
   e->base = base;
+  e->pri = static_cast<unsigned char>(base->events().npriorities() / 2);
   return 0;
 }
 
@@ -1053,6 +1142,38 @@ int event_base_get_num_events(struct event_base* base, unsigned int flags) {
   if (!base)
     return fail(-1, EINVAL);
   return base->events().num_events(flags);
+}
+
+// ---- priorities --------------------------------------------------------------
+
+int event_base_priority_init(struct event_base* base, int npriorities) {
+  if (!base && !(base = current_base()))
+    return fail(-1, EINVAL);
+  return guarded(-1, [&] { return base->events().priority_init(npriorities); });
+}
+
+int event_base_get_npriorities(struct event_base* base) {
+  if (!base && !(base = current_base()))
+    return fail(-1, EINVAL);
+  return base->events().npriorities();
+}
+
+int event_priority_set(struct event* ev, int priority) {
+  if (!on_base(ev, "event_priority_set"))
+    return fail(-1, EINVAL);
+  event_impl* e = impl(ev);
+  return e->base->events().set_priority(e, priority);
+}
+
+int event_get_priority(const struct event* ev) {
+  return initialized(ev) ? impl(ev)->pri : fail(-1, EINVAL);
+}
+
+int event_base_loopcontinue(struct event_base* base) {
+  if (!base)
+    return fail(-1, EINVAL);
+  base->events().loopcontinue();
+  return 0;
 }
 
 } // extern "C"

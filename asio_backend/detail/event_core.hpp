@@ -38,34 +38,52 @@ struct calls_left {
   bool deleted;
 };
 
-// What lives inside struct event's storage. It owns nothing (trivially
-// destructible), so a non-pending event may be freed without a call.
+// struct event seen from C++: the same layout as the C struct (libevent
+// 2.1.12's, checked member by member in event.cpp), the public members the
+// one source of truth, evasio's private state in libevent's internal
+// members and padding. It owns nothing (trivially destructible), so a
+// non-pending event may be freed without a call.
 struct event_impl {
   static constexpr unsigned initialized_magic = 0x65766173u;
-  unsigned magic;
-  event_base* base;
-  int fd;
-  short events;
-  short res;     // what fired, while active
-  short ncalls;  // signal deliveries, while active
-  struct calls_left* pncalls;  // while its callback repeats: the calls left
-  event_callback_fn cb;
-  void* arg;
-  bool inserted;     // registered for its fd or signal
-  bool has_timeout;  // in the timeout heap
-  bool active;       // in the active queue
-  bool counted;      // counted in the base's pending events
-  bool allocated;    // by event_new: event_free frees it
-  bool once;         // by event_base_once: freed after its callback
-  event_impl* prev;  // in its fd's or signal's list
-  event_impl* next;
-  fd_state* fds;
+  // private bits (`state`)
+  static constexpr unsigned char counted = 0x01;    // in the base's pending events
+  static constexpr unsigned char allocated = 0x02;  // by event_new
+  static constexpr unsigned char once = 0x04;       // by event_base_once: freed after its callback
+
+  // ev_evcallback
+  event_impl* act_next;  // evcb_active_next: the active queue of its priority
   event_impl* act_prev;
-  event_impl* act_next;
-  size_t heap_index;
+  short flags;           // evcb_flags: EVLIST_*
+  unsigned char pri;     // evcb_pri
+  unsigned char closure; // evcb_closure (evasio's: unused)
+  unsigned char state;   // padding: private bits above
+  unsigned char pad0_;
+  short ncalls;          // padding: signal deliveries, while active
+  event_callback_fn cb;  // evcb_cb_union.evcb_callback
+  void* arg;             // evcb_arg
+  // ev_timeout_pos
+  unsigned heap_index;   // min_heap_idx
+  unsigned pad1_;
+  fd_state* fds;         // its fd's registration, while inserted
+  int fd;                // ev_fd
+  unsigned magic;        // padding
+  event_base* base;      // ev_base
+  // ev_: the list of its fd or signal, then the timeout's private state
+  event_impl* next;
+  event_impl* prev;
   steady::time_point deadline;
-  struct timeval wall_deadline;
   std::chrono::microseconds interval;  // EV_PERSIST: the timeout to re-add
+  short events;          // ev_events
+  short res;             // ev_res: what fired, while active and in the callback
+  int pad2_;
+  struct timeval wall_deadline;  // ev_timeout: the expiry event_pending reports
+
+  bool is(short list) const { return (flags & list) != 0; }
+  void set(short list, bool on) { flags = on ? short(flags | list) : short(flags & ~list); }
+  bool has(unsigned char bit) const { return (state & bit) != 0; }
+  void mark(unsigned char bit, bool on) {
+    state = on ? static_cast<unsigned char>(state | bit) : static_cast<unsigned char>(state & ~bit);
+  }
 };
 
 class event_core {
@@ -80,6 +98,13 @@ public:
   int num_events(unsigned flags);
   int cached_time(struct timeval* tv);
   int once(int fd, short events, event_callback_fn cb, void* arg, const struct timeval* tv);
+
+  // Priorities: one active queue each, lower numbers run first.
+  int priority_init(int n);
+  int npriorities() const { return static_cast<int>(queues_.size()); }
+  int set_priority(event_impl* ev, int pri);
+  // The loop stops running callbacks and polls again (event_base_loopcontinue).
+  void loopcontinue();
 
   // libevent's pass: each fd is looked at once, then the active events run.
   // The loop starts a pass when it is called (`probe`: look at the fds that
@@ -109,7 +134,13 @@ private:
   void sync_count(event_impl* ev);
   void schedule_drain();
   void drain();
+  void run_most_urgent(recursive_scoped_lock& g);
   void run_one_active(event_impl* ev, recursive_scoped_lock& g);
+  void queue_push(event_impl* ev);
+  void queue_remove(event_impl* ev);
+  size_t queue_of(const event_impl* ev) const {
+    return ev->pri < queues_.size() ? ev->pri : queues_.size() - 1;
+  }
 
   // timeout heap
   void heap_push(event_impl* ev);
@@ -128,9 +159,16 @@ private:
 
   event_base& base_;
   optional_recursive_mutex mutex_;
-  event_impl* act_head_ = nullptr;
-  event_impl* act_tail_ = nullptr;
+  // The active events, one intrusive queue per priority (linked through
+  // the events: no allocation per activation).
+  struct active_queue {
+    event_impl* head = nullptr;
+    event_impl* tail = nullptr;
+  };
+  std::vector<active_queue> queues_;
   size_t n_active_ = 0;
+  int running_pri_ = -1;   // the queue being run, or -1
+  bool continue_ = false;  // poll again before running more (libevent's event_continue)
   bool drain_posted_ = false;
   bool draining_ = false;
   bool loop_begins_passes_ = false;
@@ -145,6 +183,7 @@ private:
   // The event whose callback runs now, and on which thread (multi-threaded
   // bases): event_del from another thread waits for it, as libevent's.
   const event_impl* current_ = nullptr;
+  calls_left* current_calls_ = nullptr;  // its repeats left (signals), if several
   std::thread::id current_thread_;
   int current_waiters_ = 0;
   std::condition_variable_any current_done_;

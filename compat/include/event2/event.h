@@ -117,6 +117,20 @@ int event_base_once(struct event_base *base, evutil_socket_t fd,
 int event_base_gettimeofday_cached(struct event_base *base,
     struct timeval *tv);
 
+/* ---- Priorities: lower numbers run first; each pass of the loop runs
+ * only the most urgent queue that has active events. */
+#define EVENT_MAX_PRIORITIES 256
+/* 1 <= npriorities < EVENT_MAX_PRIORITIES; -1 while events are active. */
+int event_base_priority_init(struct event_base *base, int npriorities);
+/* NULL: the 1.x current base. */
+int event_base_get_npriorities(struct event_base *base);
+/* -1 while the event is active or for a priority out of range. */
+int event_priority_set(struct event *ev, int priority);
+int event_get_priority(const struct event *ev);
+
+/* Stop running callbacks and poll again before running more. */
+int event_base_loopcontinue(struct event_base *base);
+
 #define EVENT_BASE_COUNT_ACTIVE 1U
 #define EVENT_BASE_COUNT_VIRTUAL 2U
 #define EVENT_BASE_COUNT_ADDED 4U
