@@ -668,14 +668,22 @@ void event_core::rearm_timer() {
 void event_core::on_timer() {
   recursive_scoped_lock g(mutex_);
   timer_at_.reset();
+  expire_due();
+}
+
+// Makes the events whose timeout has passed active, as libevent's
+// timeout_process does at every pass.
+void event_core::expire_due() {
   const steady::time_point now = steady::now();
+  const bool any = !heap_.empty() && heap_.front()->deadline <= now;
   while (!heap_.empty() && heap_.front()->deadline <= now) {
     event_impl* ev = heap_.front();
     // As libevent: a timed-out event leaves its fd too; EV_PERSIST re-adds.
     del_nolock(ev);
     activate_nolock(ev, EV_TIMEOUT, 1);
   }
-  rearm_timer();
+  if (any || !timer_at_)
+    rearm_timer();
 }
 
 int event_core::add_timeout(event_impl* ev, steady::time_point at, const struct timeval* tv) {
@@ -827,16 +835,26 @@ void event_core::loopcontinue() {
 
 // ---- running active events -------------------------------------------------------
 
-void event_core::schedule_drain() {
+// after_poll: the run waits for the reactor to be polled (and what that
+// poll completed to run) first, as libevent polls before every pass: two
+// hops through the io_context's queue get behind its reactor marker
+// wherever that stands.
+void event_core::schedule_drain(bool after_poll) {
   if (drain_posted_ || draining_)
     return;
   drain_posted_ = true;
   base_.add_active(1);
   std::weak_ptr<event_base*> token = base_.token();
-  asio::post(base_.context(), [this, token] {
+  auto run = [this, token] {
     if (!token.expired())
       drain();
-  });
+  };
+  if (!after_poll) {
+    asio::post(base_.context(), run);
+    return;
+  }
+  asio::io_context& ctx = base_.context();
+  asio::post(ctx, [&ctx, run] { asio::post(ctx, [&ctx, run] { asio::post(ctx, run); }); });
 }
 
 void event_core::drain() {
@@ -850,8 +868,10 @@ void event_core::drain() {
   if (!loop_begins_passes_)
     begin_pass_nolock(false);  // the next pass of a loop that runs on
   drains_.fetch_add(1, std::memory_order_release);
+  // Between passes libevent polls: an fd ready now may outrank the less
+  // urgent events still active, or those a cut-short pass left.
   if (n_active_)
-    schedule_drain();
+    schedule_drain(true);
 }
 
 // libevent's pass runs one queue: the most urgent that is not empty, with
@@ -859,6 +879,8 @@ void event_core::drain() {
 // more urgent event (or loopcontinue) asks for a new pass, or the dispatch
 // limits of queues from limit_after_prio on are reached.
 void event_core::run_most_urgent(recursive_scoped_lock& g) {
+  if (queues_.size() > 1)
+    expire_due();  // a timeout due now may outrank what is already active
   size_t i = 0;
   while (i < queues_.size() && !queues_[i].head)
     ++i;

@@ -132,7 +132,7 @@ private:
   void begin_pass_nolock(bool probe);
   void activate_nolock(event_impl* ev, short res, short ncalls);
   void sync_count(event_impl* ev);
-  void schedule_drain();
+  void schedule_drain(bool after_poll = false);
   void drain();
   void run_most_urgent(recursive_scoped_lock& g);
   void run_one_active(event_impl* ev, recursive_scoped_lock& g);
@@ -149,6 +149,7 @@ private:
   void heap_down(size_t i);
   void rearm_timer();
   void on_timer();
+  void expire_due();
 
   // fd and signal registrations
   int insert_io(event_impl* ev);
