@@ -286,6 +286,52 @@ BOOST_AUTO_TEST_CASE(a_more_urgent_event_activated_from_a_callback_runs_next) {
   BOOST_TEST(c.log == "12x");
 }
 
+namespace {
+event_base* continue_base = nullptr;
+void write_then_continue(evutil_socket_t fd, short what, void* arg) {
+  write_pipe(fd, what, arg);
+  BOOST_TEST(event_base_loopcontinue(continue_base) == 0);
+}
+} // namespace
+
+// loopcontinue ends the pass after the running callback: the loop polls
+// (the pipe is readable now) before it runs the rest of the queue.
+BOOST_AUTO_TEST_CASE(loopcontinue_polls_again_before_the_rest_of_the_queue_runs) {
+  BOOST_REQUIRE(event_base_priority_init(base, 2) == 0);
+  continue_base = base;
+  pipe_chain c;
+  BOOST_REQUIRE(::pipe2(c.fd, O_CLOEXEC | O_NONBLOCK) == 0);
+  event* w = event_new(base, -1, 0, write_then_continue, &c);
+  event* r = event_new(base, c.fd[0], EV_READ, read_pipe, &c);
+  event* x = event_new(base, -1, 0, log_x, &c);
+  BOOST_REQUIRE(event_priority_set(w, 1) == 0);
+  BOOST_REQUIRE(event_priority_set(x, 1) == 0);
+  BOOST_REQUIRE(event_priority_set(r, 0) == 0);
+  BOOST_REQUIRE(event_add(r, nullptr) == 0);
+  event_base_loop(base, EVLOOP_NONBLOCK);  // r waits on its fd
+  event_active(w, EV_TIMEOUT, 1);
+  event_active(x, EV_TIMEOUT, 1);
+  event_base_dispatch(base);
+  BOOST_TEST(c.log == "wrx");
+  event_free(w);
+  event_free(r);
+  event_free(x);
+  ::close(c.fd[0]);
+  ::close(c.fd[1]);
+}
+
+BOOST_AUTO_TEST_CASE(loopcontinue_outside_the_loop_changes_nothing) {
+  std::string log;
+  step a, b;
+  assign_step(a, base, log, 'a', 0);
+  assign_step(b, base, log, 'b', 0);
+  BOOST_TEST(event_base_loopcontinue(base) == 0);
+  event_active(&a.ev, EV_TIMEOUT, 1);
+  event_active(&b.ev, EV_TIMEOUT, 1);
+  event_base_loop(base, EVLOOP_ONCE);
+  BOOST_TEST(log == "ab");
+}
+
 // ---- ports of libevent's regress.c ----------------------------------------------
 
 namespace {
