@@ -72,6 +72,7 @@ EVASIO_SAME_OFFSET(events, ev_events);
 EVASIO_SAME_OFFSET(res, ev_res);
 EVASIO_SAME_OFFSET(wall_deadline, ev_timeout);
 #undef EVASIO_SAME_OFFSET
+static_assert(event_impl::list_init == EVLIST_INIT, "event_impl::list_init");
 static_assert(offsetof(event_impl, fds) + sizeof(fd_state*) <= offsetof(struct event, ev_fd) &&
                   offsetof(event_impl, magic) + sizeof(unsigned) <= offsetof(struct event, ev_base) &&
                   offsetof(event_impl, state) >= offsetof(struct event, ev_evcallback.evcb_closure) + 1 &&
@@ -82,12 +83,8 @@ static_assert(offsetof(event_impl, fds) + sizeof(fd_state*) <= offsetof(struct e
 namespace {
 
 constexpr short io_kinds = EV_READ | EV_WRITE | EV_CLOSED;
+constexpr int no_cache_time = 0x08;  // EVENT_BASE_FLAG_NO_CACHE_TIME
 
-event_impl* impl(struct event* ev) { return reinterpret_cast<event_impl*>(ev); }
-const event_impl* impl(const struct event* ev) { return reinterpret_cast<const event_impl*>(ev); }
-bool initialized(const struct event* ev) {
-  return ev && impl(ev)->magic == event_impl::initialized_magic && impl(ev)->is(EVLIST_INIT);
-}
 // Initialized and on a base (event_set() before event_init() gives none).
 bool on_base(const struct event* ev, const char* fn) {
   if (!initialized(ev))
@@ -361,7 +358,7 @@ int event_core::insert_io(event_impl* ev) {
   }
   link(fs->head, ev);
   ev->fds = fs;
-  ev->set(EVLIST_INSERTED, true);
+  note_list(ev, EVLIST_INSERTED, true);
   // Look at the fd from the loop, not from here: as in libevent, a ready fd
   // makes its event active on the loop's next round, after events already
   // active; added while active events run, in the next pass.
@@ -380,7 +377,7 @@ void event_core::remove_io(event_impl* ev) {
   fd_state* fs = ev->fds;
   unlink(fs->head, ev);
   ev->fds = nullptr;
-  ev->set(EVLIST_INSERTED, false);
+  note_list(ev, EVLIST_INSERTED, false);
   if (fs->head)
     return;  // waits of the other events go on; a spare wakeup is ignored
   fds_.erase(fs->fd);
@@ -432,7 +429,7 @@ int event_core::insert_et(event_impl* ev) {
       et_events_.erase(ev->fd);
     return fail(-1, err);
   }
-  ev->set(EVLIST_INSERTED, true);
+  note_list(ev, EVLIST_INSERTED, true);
   arm_et();
   return 0;
 }
@@ -440,7 +437,7 @@ int event_core::insert_et(event_impl* ev) {
 void event_core::remove_et(event_impl* ev) {
   auto it = et_events_.find(ev->fd);
   unlink(it->second, ev);
-  ev->set(EVLIST_INSERTED, false);
+  note_list(ev, EVLIST_INSERTED, false);
   if (!it->second) {
     ::epoll_ctl(et_epoll_, EPOLL_CTL_DEL, ev->fd, nullptr);
     et_events_.erase(it);
@@ -505,7 +502,7 @@ int event_core::insert_signal(event_impl* ev) {
     }
   }
   link(head, ev);
-  ev->set(EVLIST_INSERTED, true);
+  note_list(ev, EVLIST_INSERTED, true);
   arm_signals();
   return 0;
 }
@@ -513,7 +510,7 @@ int event_core::insert_signal(event_impl* ev) {
 void event_core::remove_signal(event_impl* ev) {
   auto it = sig_events_.find(ev->fd);
   unlink(it->second, ev);
-  ev->set(EVLIST_INSERTED, false);
+  note_list(ev, EVLIST_INSERTED, false);
   if (!it->second) {
     sig_events_.erase(it);
     boost::system::error_code ec;
@@ -628,14 +625,14 @@ void event_core::heap_down(size_t i) {
 void event_core::heap_push(event_impl* ev) {
   heap_.push_back(ev);
   heap_up(heap_.size() - 1);
-  ev->set(EVLIST_TIMEOUT, true);
+  note_list(ev, EVLIST_TIMEOUT, true);
 }
 
 void event_core::heap_erase(event_impl* ev) {
   const size_t i = ev->heap_index;
   event_impl* last = heap_.back();
   heap_.pop_back();
-  ev->set(EVLIST_TIMEOUT, false);
+  note_list(ev, EVLIST_TIMEOUT, false);
   if (last == ev)
     return;
   heap_[i] = last;
@@ -747,10 +744,24 @@ void event_core::del_nolock(event_impl* ev) {
   sync_count(ev);
 }
 
-int event_core::del(event_impl* ev) {
+int event_core::del(event_impl* ev, del_wait wait) {
   recursive_scoped_lock g(mutex_);
-  wait_for_callback(ev, g);
+  if (wait == del_wait::block || (wait == del_wait::autoblock && !(ev->events & EV_FINALIZE)))
+    wait_for_callback(ev, g);
   del_nolock(ev);
+  return 0;
+}
+
+// As libevent: the event stays on its fd or signal; a persistent event
+// forgets the timeout it would re-add.
+int event_core::remove_timer(event_impl* ev) {
+  recursive_scoped_lock g(mutex_);
+  if (ev->is(EVLIST_TIMEOUT)) {
+    heap_erase(ev);
+    rearm_timer();
+    ev->interval = microseconds(0);
+    sync_count(ev);
+  }
   return 0;
 }
 
@@ -799,8 +810,17 @@ void event_core::queue_push(event_impl* ev) {
   else
     q.head = ev;
   q.tail = ev;
-  ev->set(EVLIST_ACTIVE, true);
+  note_list(ev, EVLIST_ACTIVE, true);
   ++n_active_;
+  max_active_ = std::max(max_active_, static_cast<int>(n_active_));
+}
+
+void event_core::note_list(event_impl* ev, short list, bool on) {
+  if (ev->is(list) == on)
+    return;
+  ev->set(list, on);
+  list_count_ += on ? 1 : -1;
+  max_list_count_ = std::max(max_list_count_, list_count_);
 }
 
 void event_core::queue_remove(event_impl* ev) {
@@ -808,7 +828,7 @@ void event_core::queue_remove(event_impl* ev) {
   if (ev->act_prev) ev->act_prev->act_next = ev->act_next; else q.head = ev->act_next;
   if (ev->act_next) ev->act_next->act_prev = ev->act_prev; else q.tail = ev->act_prev;
   ev->act_prev = ev->act_next = nullptr;
-  ev->set(EVLIST_ACTIVE, false);
+  note_list(ev, EVLIST_ACTIVE, false);
   --n_active_;
 }
 
@@ -996,11 +1016,122 @@ int event_core::num_events(unsigned flags) {
 
 int event_core::cached_time(struct timeval* tv) {
   recursive_scoped_lock g(mutex_);
-  if (draining_) {
+  if (draining_ && !(base_.settings().flags & no_cache_time)) {
     *tv = cached_tv_;
     return 0;
   }
   return ::gettimeofday(tv, nullptr);
+}
+
+void event_core::update_cache_time() {
+  recursive_scoped_lock g(mutex_);
+  if (draining_ && !(base_.settings().flags & no_cache_time))
+    ::gettimeofday(&cached_tv_, nullptr);
+}
+
+int event_core::max_events(unsigned type, bool clear) {
+  recursive_scoped_lock g(mutex_);
+  int n = 0;
+  if (type & EVENT_BASE_COUNT_ACTIVE) {
+    n += max_active_;
+    if (clear)
+      max_active_ = 0;
+  }
+  if (type & EVENT_BASE_COUNT_ADDED) {
+    n += max_list_count_;
+    if (clear)
+      max_list_count_ = 0;
+  }
+  return n;  // no virtual events in evasio
+}
+
+// ---- inspection ----------------------------------------------------------------
+
+// As libevent: the events on an fd or signal, then those with only a
+// timeout, then those only active; each once.
+int event_core::foreach_event(visit_fn fn, void* arg) {
+  recursive_scoped_lock g(mutex_);
+  auto walk = [&](const event_impl* list) {
+    for (const event_impl* e = list; e; e = e->next)
+      if (const int r = fn(e, arg))
+        return r;
+    return 0;
+  };
+  for (const auto& [fd, fs] : fds_)
+    if (const int r = walk(fs->head))
+      return r;
+  for (const auto& [fd, list] : et_events_)
+    if (const int r = walk(list))
+      return r;
+  for (const auto& [sig, list] : sig_events_)
+    if (const int r = walk(list))
+      return r;
+  for (const event_impl* e : heap_)
+    if (!e->is(EVLIST_INSERTED))
+      if (const int r = fn(e, arg))
+        return r;
+  for (const active_queue& q : queues_)
+    for (const event_impl* e = q.head; e; e = e->act_next)
+      if (!e->is(EVLIST_INSERTED | EVLIST_TIMEOUT))
+        if (const int r = fn(e, arg))
+          return r;
+  return 0;
+}
+
+// As libevent: each event on the fd that waits for one of `events` becomes
+// active with those it waits for; EV_TIMEOUT instead activates the events
+// of that fd that have a timeout, by their timeout.
+void event_core::active_by_fd(int fd, short events) {
+  recursive_scoped_lock g(mutex_);
+  if (events & EV_TIMEOUT) {
+    for (size_t i = 0; i < heap_.size(); ++i)
+      if (heap_[i]->fd == fd)
+        activate_nolock(heap_[i], EV_TIMEOUT, 1);
+    return;
+  }
+  events &= io_kinds;
+  auto activate_list = [&](event_impl* list) {
+    for (event_impl* e = list; e; e = e->next)
+      if (e->events & events)
+        activate_nolock(e, e->events & events, 1);
+  };
+  if (auto it = fds_.find(fd); it != fds_.end())
+    activate_list(it->second->head);
+  if (auto it = et_events_.find(fd); it != et_events_.end())
+    activate_list(it->second);
+}
+
+void event_core::active_by_signal(int sig) {
+  recursive_scoped_lock g(mutex_);
+  auto it = sig_events_.find(sig);
+  for (event_impl* e = it == sig_events_.end() ? nullptr : it->second; e; e = e->next)
+    activate_nolock(e, EV_SIGNAL, 1);
+}
+
+event_impl* event_core::running_event() {
+  recursive_scoped_lock g(mutex_);
+  if (base_.multi_threaded() && current_thread_ != std::this_thread::get_id())
+    return nullptr;
+  return const_cast<event_impl*>(current_);
+}
+
+const struct timeval* event_core::common_timeout(const struct timeval& duration) {
+  struct timeval d = duration;
+  if (d.tv_usec > 1000000) {  // normalised, as libevent does
+    d.tv_sec += d.tv_usec / 1000000;
+    d.tv_usec %= 1000000;
+  }
+  recursive_scoped_lock g(mutex_);
+  for (const struct timeval& tv : common_timeouts_)
+    if (tv.tv_sec == d.tv_sec && tv.tv_usec == d.tv_usec)
+      return &tv;
+  if (common_timeouts_.size() == max_common_timeouts) {
+    log_msg(EVENT_LOG_WARN, "event_base_init_common_timeout: too many common timeouts (%d per base)",
+            static_cast<int>(max_common_timeouts));
+    return nullptr;
+  }
+  common_timeouts_.push_back(d);
+  return &common_timeouts_.back();
 }
 
 int event_core::once(int fd, short events, event_callback_fn cb, void* arg, const struct timeval* tv) {
@@ -1098,11 +1229,42 @@ int event_add(struct event* ev, const struct timeval* tv) {
   return guarded(-1, [&] { return e->base->events().add(e, tv); });
 }
 
-int event_del(struct event* ev) {
-  if (!on_base(ev, "event_del"))
+namespace {
+int del_event(struct event* ev, event_core::del_wait wait, const char* fn) {
+  if (!on_base(ev, fn))
     return fail(-1, EINVAL);
   event_impl* e = impl(ev);
-  return guarded(-1, [&] { return e->base->events().del(e); });
+  return guarded(-1, [&] { return e->base->events().del(e, wait); });
+}
+} // namespace
+
+int event_del(struct event* ev) { return del_event(ev, event_core::del_wait::autoblock, "event_del"); }
+int event_del_block(struct event* ev) {
+  return del_event(ev, event_core::del_wait::block, "event_del_block");
+}
+int event_del_noblock(struct event* ev) {
+  return del_event(ev, event_core::del_wait::noblock, "event_del_noblock");
+}
+
+int event_remove_timer(struct event* ev) {
+  if (!on_base(ev, "event_remove_timer"))
+    return fail(-1, EINVAL);
+  event_impl* e = impl(ev);
+  return guarded(-1, [&] { return e->base->events().remove_timer(e); });
+}
+
+// As libevent (outside its debug mode): the event is no longer initialized.
+// A pending or active event stays as it is, with a warning: its base still
+// holds it.
+void event_debug_unassign(struct event* ev) {
+  if (!initialized(ev))
+    return;
+  event_impl* e = impl(ev);
+  if (e->is(EVLIST_INSERTED | EVLIST_TIMEOUT | EVLIST_ACTIVE)) {
+    log_msg(EVENT_LOG_WARN, "event_debug_unassign: event is pending or active");
+    return;
+  }
+  e->flags &= ~EVLIST_INIT;
 }
 
 int event_pending(const struct event* ev, short events, struct timeval* tv) {
@@ -1143,7 +1305,7 @@ int event_base_once(struct event_base* base, evutil_socket_t fd, short events,
 int event_base_gettimeofday_cached(struct event_base* base, struct timeval* tv) {
   if (!tv)
     return fail(-1, EINVAL);
-  if (!base)
+  if (!base && !(base = current_base()))
     return ::gettimeofday(tv, nullptr);
   return base->events().cached_time(tv);
 }
@@ -1158,6 +1320,32 @@ int event_base_set(struct event_base* base, struct event* ev) {
   e->base = base;
   e->pri = static_cast<unsigned char>(base->events().npriorities() / 2);
   return 0;
+}
+
+struct event* event_base_get_running_event(struct event_base* base) {
+  if (!base)
+    return fail<struct event*>(nullptr, EINVAL);
+  return reinterpret_cast<struct event*>(base->events().running_event());
+}
+
+const struct timeval* event_base_init_common_timeout(struct event_base* base,
+                                                     const struct timeval* duration) {
+  if (!base || !duration)
+    return fail<const struct timeval*>(nullptr, EINVAL);
+  return guarded<const struct timeval*>(nullptr, [&] { return base->events().common_timeout(*duration); });
+}
+
+int event_base_update_cache_time(struct event_base* base) {
+  if (!base && !(base = current_base()))
+    return fail(-1, EINVAL);
+  base->events().update_cache_time();
+  return 0;
+}
+
+int event_base_get_max_events(struct event_base* base, unsigned int type, int clear) {
+  if (!base)
+    return fail(-1, EINVAL);
+  return base->events().max_events(type, clear != 0);
 }
 
 int event_base_get_num_events(struct event_base* base, unsigned int flags) {

@@ -17,6 +17,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <deque>
 #include <map>
 #include <memory>
 #include <optional>
@@ -78,6 +79,7 @@ struct event_impl {
   int pad2_;
   struct timeval wall_deadline;  // ev_timeout: the expiry event_pending reports
 
+  static constexpr short list_init = 0x80;  // EVLIST_INIT
   bool is(short list) const { return (flags & list) != 0; }
   void set(short list, bool on) { flags = on ? short(flags | list) : short(flags & ~list); }
   bool has(unsigned char bit) const { return (state & bit) != 0; }
@@ -86,13 +88,27 @@ struct event_impl {
   }
 };
 
+inline event_impl* impl(struct event* ev) { return reinterpret_cast<event_impl*>(ev); }
+inline const event_impl* impl(const struct event* ev) {
+  return reinterpret_cast<const event_impl*>(ev);
+}
+// Assigned (and not unassigned or freed since).
+inline bool initialized(const struct event* ev) {
+  return ev && impl(ev)->magic == event_impl::initialized_magic && impl(ev)->is(event_impl::list_init);
+}
+
 class event_core {
 public:
   explicit event_core(event_base& base);
   ~event_core();
 
   int add(event_impl* ev, const struct timeval* tv);
-  int del(event_impl* ev);
+  // Whether event_del waits for the event's callback running on another
+  // thread: always, never, or unless the event has EV_FINALIZE (libevent's
+  // EVENT_DEL_BLOCK, _NOBLOCK, _AUTOBLOCK).
+  enum class del_wait { block, noblock, autoblock };
+  int del(event_impl* ev, del_wait wait = del_wait::autoblock);
+  int remove_timer(event_impl* ev);
   void activate(event_impl* ev, short res, short ncalls);
   int pending(const event_impl* ev, short what, struct timeval* tv);
   int num_events(unsigned flags);
@@ -105,6 +121,21 @@ public:
   int set_priority(event_impl* ev, int pri);
   // The loop stops running callbacks and polls again (event_base_loopcontinue).
   void loopcontinue();
+
+  // Inspection. The visitor may not add or delete events; a non-zero
+  // return stops the walk and is returned.
+  using visit_fn = int (*)(const event_impl* ev, void* arg);
+  int foreach_event(visit_fn fn, void* arg);
+  void active_by_fd(int fd, short events);
+  void active_by_signal(int sig);
+  // The event whose callback runs now, when asked from the loop's thread.
+  event_impl* running_event();
+  // A per-base timeval for `duration`, the same for the same duration;
+  // nullptr beyond max_common_timeouts.
+  static constexpr size_t max_common_timeouts = 256;
+  const struct timeval* common_timeout(const struct timeval& duration);
+  void update_cache_time();
+  int max_events(unsigned type, bool clear);
 
   // libevent's pass: each fd is looked at once, then the active events run.
   // The loop starts a pass when it is called (`probe`: look at the fds that
@@ -132,6 +163,9 @@ private:
   void begin_pass_nolock(bool probe);
   void activate_nolock(event_impl* ev, short res, short ncalls);
   void sync_count(event_impl* ev);
+  // ev joins (on) or leaves a list (EVLIST_INSERTED, _TIMEOUT, _ACTIVE):
+  // libevent's event count, and its maximum, follow.
+  void note_list(event_impl* ev, short list, bool on);
   void schedule_drain(bool after_poll = false);
   void drain();
   void run_most_urgent(recursive_scoped_lock& g);
@@ -189,6 +223,10 @@ private:
   int current_waiters_ = 0;
   std::condition_variable_any current_done_;
   struct timeval cached_tv_ {};
+  int list_count_ = 0;  // list memberships of the events, as libevent's event_count
+  int max_list_count_ = 0;
+  int max_active_ = 0;
+  std::deque<struct timeval> common_timeouts_;  // stable addresses
 
   std::vector<event_impl*> heap_;
   boost::asio::steady_timer timer_;
