@@ -708,6 +708,8 @@ int event_core::add_timeout(event_impl* ev, steady::time_point at, const struct 
 
 int event_core::add(event_impl* ev, const struct timeval* tv) {
   recursive_scoped_lock g(mutex_);
+  if (ev->is(EVLIST_FINALIZING))
+    return -1;  // as libevent: a finalizing event is done
   if ((ev->events & (io_kinds | EV_SIGNAL)) && !ev->is(EVLIST_INSERTED)) {
     const int rc = (ev->events & EV_SIGNAL) ? insert_signal(ev) : insert_io(ev);
     if (rc < 0)
@@ -728,6 +730,8 @@ int event_core::add(event_impl* ev, const struct timeval* tv) {
 }
 
 void event_core::del_nolock(event_impl* ev) {
+  if (ev->is(EVLIST_FINALIZING))
+    return;  // it waits for its finalizer, which nothing cancels
   if (current_ == ev && current_calls_) {
     current_calls_->n = 0;
     current_calls_->deleted = true;
@@ -784,6 +788,8 @@ void event_core::activate(event_impl* ev, short res, short ncalls) {
 
 // As libevent: only a signal event repeats its callback (ncalls times).
 void event_core::activate_nolock(event_impl* ev, short res, short ncalls) {
+  if (ev->is(EVLIST_FINALIZING))
+    return;
   const bool signal = (ev->events & EV_SIGNAL) != 0;
   if (ev->is(EVLIST_ACTIVE)) {
     ev->res |= res;
@@ -925,6 +931,10 @@ void event_core::run_most_urgent(recursive_scoped_lock& g) {
 }
 
 void event_core::run_one_active(event_impl* ev, recursive_scoped_lock& g) {
+  if (ev->is(EVLIST_FINALIZING)) {
+    run_finalizer(ev, g);
+    return;
+  }
   queue_remove(ev);
   const short res = ev->res;  // ev_res keeps it, as libevent's
   short ncalls = ev->ncalls;
@@ -980,6 +990,67 @@ void event_core::run_one_active(event_impl* ev, recursive_scoped_lock& g) {
     once_events_.erase(std::find(once_events_.begin(), once_events_.end(), ev));
     delete ev;
   }
+}
+
+// ---- finalizers ---------------------------------------------------------------------
+
+// As libevent's event_finalize: deleted without waiting for a callback
+// running elsewhere, then active with its finalizer in place of its
+// callback, at its priority. Finalizing twice replaces the finalizer.
+int event_core::finalize(event_impl* ev, event_finalize_callback_fn fn, bool free_it) {
+  recursive_scoped_lock g(mutex_);
+  if (!at_free_attached_) {
+    base_.attach(&at_free_);
+    at_free_attached_ = true;
+  }
+  if (!ev->is(EVLIST_FINALIZING)) {
+    del_nolock(ev);
+    activate_nolock(ev, EV_FINALIZE, 1);
+    ev->set(EVLIST_FINALIZING, true);
+  }
+  ev->closure = free_it ? event_impl::run_finalizer_free : event_impl::run_finalizer;
+  ev->fin = fn;
+  return 0;
+}
+
+// The event is off every list: its finalizer may assign, free or reuse it.
+void event_core::run_finalizer(event_impl* ev, recursive_scoped_lock& g) {
+  queue_remove(ev);
+  base_.note_callback();
+  const event_finalize_callback_fn fn = ev->fin;
+  void* const arg = ev->arg;
+  const bool free_it = ev->closure == event_impl::run_finalizer_free && ev->has(event_impl::allocated);
+  auto* as_event = reinterpret_cast<struct event*>(ev);
+  g.unlock();
+  fn(as_event, arg);
+  if (free_it) {
+    ev->magic = 0;
+    std::free(ev);
+  }
+  g.lock();
+}
+
+void event_core::run_finalizers_at_free() {
+  recursive_scoped_lock g(mutex_);
+  for (bool ran = true; ran;) {
+    ran = false;
+    for (const active_queue& q : queues_) {
+      event_impl* e = q.head;
+      while (e && !e->is(EVLIST_FINALIZING))
+        e = e->act_next;
+      if (e) {
+        run_finalizer(e, g);
+        ran = true;
+        break;  // the queues may have changed
+      }
+    }
+  }
+}
+
+void event_core::finalizers_at_free::detach_from_base() noexcept {
+  core.at_free_attached_ = false;
+  if (!core.skip_finalizers_)
+    guarded_void([&] { core.run_finalizers_at_free(); });
 }
 
 // ---- queries and one-shot events ---------------------------------------------------
@@ -1352,6 +1423,34 @@ int event_base_get_num_events(struct event_base* base, unsigned int flags) {
   if (!base)
     return fail(-1, EINVAL);
   return base->events().num_events(flags);
+}
+
+// ---- finalizers -------------------------------------------------------------
+
+namespace {
+int finalize_event(struct event* ev, event_finalize_callback_fn cb, bool free_it, const char* fn) {
+  if (!on_base(ev, fn) || !cb)
+    return fail(-1, EINVAL);
+  event_impl* e = impl(ev);
+  return guarded(-1, [&] { return e->base->events().finalize(e, cb, free_it); });
+}
+} // namespace
+
+int event_finalize(unsigned flags, struct event* ev, event_finalize_callback_fn cb) {
+  (void)flags;  // reserved, as in libevent
+  return finalize_event(ev, cb, false, "event_finalize");
+}
+
+int event_free_finalize(unsigned flags, struct event* ev, event_finalize_callback_fn cb) {
+  (void)flags;
+  return finalize_event(ev, cb, true, "event_free_finalize");
+}
+
+void event_base_free_nofinalize(struct event_base* base) {
+  if (!base && !(base = current_base()))
+    return;
+  base->events().skip_finalizers();
+  event_base_free(base);
 }
 
 // ---- priorities --------------------------------------------------------------

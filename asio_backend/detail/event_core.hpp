@@ -5,6 +5,7 @@
 #ifndef EVASIO_DETAIL_EVENT_CORE_HPP_INCLUDED_
 #define EVASIO_DETAIL_EVENT_CORE_HPP_INCLUDED_
 
+#include "base.hpp"
 #include "lock.hpp"
 
 #include <event2/event.h>
@@ -50,17 +51,24 @@ struct event_impl {
   static constexpr unsigned char counted = 0x01;    // in the base's pending events
   static constexpr unsigned char allocated = 0x02;  // by event_new
   static constexpr unsigned char once = 0x04;       // by event_base_once: freed after its callback
+  // closures
+  static constexpr unsigned char run_callback = 0;
+  static constexpr unsigned char run_finalizer = 1;
+  static constexpr unsigned char run_finalizer_free = 2;  // then free it (event_free_finalize)
 
   // ev_evcallback
   event_impl* act_next;  // evcb_active_next: the active queue of its priority
   event_impl* act_prev;
   short flags;           // evcb_flags: EVLIST_*
   unsigned char pri;     // evcb_pri
-  unsigned char closure; // evcb_closure (evasio's: unused)
+  unsigned char closure; // evcb_closure: what runs when it is active (closures below)
   unsigned char state;   // padding: private bits above
   unsigned char pad0_;
   short ncalls;          // padding: signal deliveries, while active
-  event_callback_fn cb;  // evcb_cb_union.evcb_callback
+  union {
+    event_callback_fn cb;          // evcb_cb_union.evcb_callback
+    event_finalize_callback_fn fin;  // evcb_evfinalize, once finalizing
+  };
   void* arg;             // evcb_arg
   // ev_timeout_pos
   unsigned heap_index;   // min_heap_idx
@@ -122,6 +130,13 @@ public:
   // The loop stops running callbacks and polls again (event_base_loopcontinue).
   void loopcontinue();
 
+  // event_finalize: the event is deleted (without waiting) and can no
+  // longer run; fn runs once from the loop, then (free_it) it is freed.
+  int finalize(event_impl* ev, event_finalize_callback_fn fn, bool free_it);
+  // At event_base_free: the finalizers still due run, unless skipped
+  // (event_base_free_nofinalize).
+  void skip_finalizers() { skip_finalizers_ = true; }
+
   // Inspection. The visitor may not add or delete events; a non-zero
   // return stops the walk and is returned.
   using visit_fn = int (*)(const event_impl* ev, void* arg);
@@ -170,6 +185,8 @@ private:
   void drain();
   void run_most_urgent(recursive_scoped_lock& g);
   void run_one_active(event_impl* ev, recursive_scoped_lock& g);
+  void run_finalizer(event_impl* ev, recursive_scoped_lock& g);
+  void run_finalizers_at_free();
   void queue_push(event_impl* ev);
   void queue_remove(event_impl* ev);
   size_t queue_of(const event_impl* ev) const {
@@ -227,6 +244,17 @@ private:
   int max_list_count_ = 0;
   int max_active_ = 0;
   std::deque<struct timeval> common_timeouts_;  // stable addresses
+
+  // Runs the finalizers due when the base is freed: the base detaches its
+  // objects first, while its events still work.
+  struct finalizers_at_free final : attached {
+    explicit finalizers_at_free(event_core& c) : core(c) {}
+    void detach_from_base() noexcept override;
+    event_core& core;
+  };
+  finalizers_at_free at_free_{*this};
+  bool at_free_attached_ = false;
+  bool skip_finalizers_ = false;
 
   std::vector<event_impl*> heap_;
   boost::asio::steady_timer timer_;

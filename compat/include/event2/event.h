@@ -173,6 +173,18 @@ int event_base_update_cache_time(struct event_base *base);
 int event_del_block(struct event *ev);
 int event_del_noblock(struct event *ev);
 
+/* ---- Finalizers: tear an event down without waiting for its callback.
+ * The event is deleted and can no longer run; the finalizer runs once from
+ * the loop (or when the base is freed), after any callback of the event
+ * has returned. event_free_finalize() then frees the event. flags: 0. */
+typedef void (*event_finalize_callback_fn)(struct event *, void *);
+int event_finalize(unsigned flags, struct event *ev,
+    event_finalize_callback_fn cb);
+int event_free_finalize(unsigned flags, struct event *ev,
+    event_finalize_callback_fn cb);
+/* event_base_free() without running the finalizers still due. */
+void event_base_free_nofinalize(struct event_base *base);
+
 /* Marks a non-pending event as no longer initialized. */
 void event_debug_unassign(struct event *ev);
 
