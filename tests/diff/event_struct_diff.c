@@ -326,6 +326,32 @@ static void priorities(void)
 	end();
 }
 
+static int g_finalized;
+
+static void on_finalize(struct event *ev, void *arg)
+{
+	(void)arg;
+	++g_finalized;
+	printf("  finalizer\n");
+	show("in finalizer", ev, -1);
+}
+
+static void finalizing(void)
+{
+	struct event ev;
+	struct timeval tv = { 10, 0 };
+	begin("event_finalize");
+	assign(&ev, -1, 0, on_event);
+	event_add(&ev, &tv);
+	printf("  event_finalize=%d\n", event_finalize(0, &ev, on_finalize));
+	g_cb = (event_callback_fn)0;
+	show("finalizing", &ev, -1);
+	printf("  event_add=%d\n", event_add(&ev, &tv));
+	event_base_dispatch(g_base);
+	printf("  finalized=%d\n", g_finalized);
+	end();
+}
+
 int main(void)
 {
 	int fds[2];
@@ -342,6 +368,7 @@ int main(void)
 	signal_event();
 	self_arg();
 	priorities();
+	finalizing();
 	event_base_free(g_base);
 	evutil_closesocket(fds[0]);
 	evutil_closesocket(fds[1]);
