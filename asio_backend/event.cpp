@@ -72,7 +72,6 @@ EVASIO_SAME_OFFSET(events, ev_events);
 EVASIO_SAME_OFFSET(res, ev_res);
 EVASIO_SAME_OFFSET(wall_deadline, ev_timeout);
 #undef EVASIO_SAME_OFFSET
-static_assert(event_impl::list_init == EVLIST_INIT, "event_impl::list_init");
 static_assert(offsetof(event_impl, fds) + sizeof(fd_state*) <= offsetof(struct event, ev_fd) &&
                   offsetof(event_impl, magic) + sizeof(unsigned) <= offsetof(struct event, ev_base) &&
                   offsetof(event_impl, state) >= offsetof(struct event, ev_evcallback.evcb_closure) + 1 &&
@@ -1336,6 +1335,7 @@ void event_debug_unassign(struct event* ev) {
     return;
   }
   e->flags &= ~EVLIST_INIT;
+  e->magic = 0;
 }
 
 int event_pending(const struct event* ev, short events, struct timeval* tv) {

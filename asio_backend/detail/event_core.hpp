@@ -87,7 +87,6 @@ struct event_impl {
   int pad2_;
   struct timeval wall_deadline;  // ev_timeout: the expiry event_pending reports
 
-  static constexpr short list_init = 0x80;  // EVLIST_INIT
   bool is(short list) const { return (flags & list) != 0; }
   void set(short list, bool on) { flags = on ? short(flags | list) : short(flags & ~list); }
   bool has(unsigned char bit) const { return (state & bit) != 0; }
@@ -100,9 +99,10 @@ inline event_impl* impl(struct event* ev) { return reinterpret_cast<event_impl*>
 inline const event_impl* impl(const struct event* ev) {
   return reinterpret_cast<const event_impl*>(ev);
 }
-// Assigned (and not unassigned or freed since).
+// Assigned (and not unassigned or freed since). The magic, not EVLIST_INIT,
+// says so: other threads may read it while the loop changes the flags.
 inline bool initialized(const struct event* ev) {
-  return ev && impl(ev)->magic == event_impl::initialized_magic && impl(ev)->is(event_impl::list_init);
+  return ev && impl(ev)->magic == event_impl::initialized_magic;
 }
 
 class event_core {
