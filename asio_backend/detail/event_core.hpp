@@ -105,6 +105,12 @@ inline bool initialized(const struct event* ev) {
   return ev && impl(ev)->magic == event_impl::initialized_magic;
 }
 
+constexpr short io_kinds = EV_READ | EV_WRITE | EV_CLOSED;
+
+// Initialized and on a base, else false (with libevent's warning naming fn
+// when there is no base).
+bool on_base(const struct event* ev, const char* fn);
+
 class event_core {
 public:
   explicit event_core(event_base& base);
