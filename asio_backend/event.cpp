@@ -10,7 +10,8 @@
 // and a still-ready fd comes back in the next. EV_ET events use an epoll of
 // their own. Timeouts live in one heap per base behind a single
 // steady_timer, signals in one signal_set per base, as libevent keeps one
-// min-heap and one signal pipe per base.
+// min-heap and one signal pipe per base. The active queues and the passes
+// that run them are in event_dispatch.cpp; inspection in event_inspect.cpp.
 #include "detail/base.hpp"
 #include "detail/c_boundary.hpp"
 #include "detail/current_base.hpp"
@@ -34,6 +35,7 @@
 
 #include <algorithm>
 #include <csignal>
+#include <cstddef>
 #include <cstdlib>
 #include <mutex>
 #include <new>
@@ -43,21 +45,48 @@ namespace asio = boost::asio;
 using namespace evasio::detail;
 using std::chrono::microseconds;
 
-static_assert(sizeof(event_impl) <= sizeof(struct event), "struct event storage too small");
-static_assert(alignof(event_impl) <= alignof(struct event), "struct event storage misaligned");
+// event_impl is struct event seen from C++: libevent 2.1.12's layout, each
+// public member where the C struct has it.
+static_assert(sizeof(event_impl) == sizeof(struct event), "event_impl is struct event");
+static_assert(sizeof(struct event) == 128, "libevent 2.1.12's x86_64 struct event");
+static_assert(alignof(event_impl) == alignof(struct event), "event_impl is struct event");
+static_assert(std::is_standard_layout<event_impl>::value, "offsetof below");
 static_assert(std::is_trivially_destructible<event_impl>::value, "event_impl must own nothing");
+#define EVASIO_SAME_OFFSET(ours, theirs)                                                  \
+  static_assert(offsetof(event_impl, ours) == offsetof(struct event, theirs) &&           \
+                    sizeof(event_impl::ours) == sizeof(((struct event*)nullptr)->theirs), \
+                "event_impl::" #ours " is struct event's " #theirs)
+EVASIO_SAME_OFFSET(act_next, ev_evcallback.evcb_active_next.tqe_next);
+EVASIO_SAME_OFFSET(act_prev, ev_evcallback.evcb_active_next.tqe_prev);
+EVASIO_SAME_OFFSET(flags, ev_evcallback.evcb_flags);
+EVASIO_SAME_OFFSET(pri, ev_evcallback.evcb_pri);
+EVASIO_SAME_OFFSET(closure, ev_evcallback.evcb_closure);
+EVASIO_SAME_OFFSET(cb, ev_evcallback.evcb_cb_union.evcb_callback);
+EVASIO_SAME_OFFSET(arg, ev_evcallback.evcb_arg);
+EVASIO_SAME_OFFSET(heap_index, ev_timeout_pos.min_heap_idx);
+EVASIO_SAME_OFFSET(fd, ev_fd);
+EVASIO_SAME_OFFSET(base, ev_base);
+EVASIO_SAME_OFFSET(next, ev_.ev_io.ev_io_next.le_next);
+EVASIO_SAME_OFFSET(prev, ev_.ev_io.ev_io_next.le_prev);
+EVASIO_SAME_OFFSET(events, ev_events);
+EVASIO_SAME_OFFSET(res, ev_res);
+EVASIO_SAME_OFFSET(wall_deadline, ev_timeout);
+#undef EVASIO_SAME_OFFSET
+static_assert(offsetof(event_impl, fds) + sizeof(fd_state*) <= offsetof(struct event, ev_fd) &&
+                  offsetof(event_impl, magic) + sizeof(unsigned) <= offsetof(struct event, ev_base) &&
+                  offsetof(event_impl, state) >= offsetof(struct event, ev_evcallback.evcb_closure) + 1 &&
+                  offsetof(event_impl, ncalls) + sizeof(short) <= offsetof(struct event, ev_evcallback.evcb_cb_union) &&
+                  offsetof(event_impl, interval) + sizeof(microseconds) <= offsetof(struct event, ev_events),
+              "private state in libevent's private members and padding");
 
 namespace {
 
-constexpr short io_kinds = EV_READ | EV_WRITE | EV_CLOSED;
+constexpr int no_cache_time = EVENT_BASE_FLAG_NO_CACHE_TIME;
 
-event_impl* impl(struct event* ev) { return reinterpret_cast<event_impl*>(ev); }
-const event_impl* impl(const struct event* ev) { return reinterpret_cast<const event_impl*>(ev); }
-bool initialized(const struct event* ev) {
-  return ev && impl(ev)->magic == event_impl::initialized_magic;
-}
+} // namespace
+
 // Initialized and on a base (event_set() before event_init() gives none).
-bool on_base(const struct event* ev, const char* fn) {
+bool evasio::detail::on_base(const struct event* ev, const char* fn) {
   if (!initialized(ev))
     return false;
   if (!impl(ev)->base) {
@@ -66,6 +95,8 @@ bool on_base(const struct event* ev, const char* fn) {
   }
   return true;
 }
+
+namespace {
 
 char self_cbarg_tag;
 
@@ -261,7 +292,7 @@ void unlink(event_impl*& head, event_impl* ev) {
 // ---- event_core -------------------------------------------------------------
 
 event_core::event_core(event_base& base)
-    : base_(base), mutex_(base.multi_threaded()), timer_(base.context()) {}
+    : base_(base), mutex_(base.multi_threaded()), queues_(1), timer_(base.context()) {}
 
 event_core::~event_core() {
   for (auto& [fd, fs] : fds_) {
@@ -288,9 +319,9 @@ event_core::~event_core() {
 asio::io_context& event_core::context() { return base_.context(); }
 
 void event_core::sync_count(event_impl* ev) {
-  const bool want = ev->inserted || ev->has_timeout;
-  if (want != ev->counted) {
-    ev->counted = want;
+  const bool want = ev->is(EVLIST_INSERTED | EVLIST_TIMEOUT);
+  if (want != ev->has(event_impl::counted)) {
+    ev->mark(event_impl::counted, want);
     base_.add_pending(want ? 1 : -1);
   }
 }
@@ -329,7 +360,7 @@ int event_core::insert_io(event_impl* ev) {
   }
   link(fs->head, ev);
   ev->fds = fs;
-  ev->inserted = true;
+  note_list(ev, EVLIST_INSERTED, true);
   // Look at the fd from the loop, not from here: as in libevent, a ready fd
   // makes its event active on the loop's next round, after events already
   // active; added while active events run, in the next pass.
@@ -348,7 +379,7 @@ void event_core::remove_io(event_impl* ev) {
   fd_state* fs = ev->fds;
   unlink(fs->head, ev);
   ev->fds = nullptr;
-  ev->inserted = false;
+  note_list(ev, EVLIST_INSERTED, false);
   if (fs->head)
     return;  // waits of the other events go on; a spare wakeup is ignored
   fds_.erase(fs->fd);
@@ -400,7 +431,7 @@ int event_core::insert_et(event_impl* ev) {
       et_events_.erase(ev->fd);
     return fail(-1, err);
   }
-  ev->inserted = true;
+  note_list(ev, EVLIST_INSERTED, true);
   arm_et();
   return 0;
 }
@@ -408,7 +439,7 @@ int event_core::insert_et(event_impl* ev) {
 void event_core::remove_et(event_impl* ev) {
   auto it = et_events_.find(ev->fd);
   unlink(it->second, ev);
-  ev->inserted = false;
+  note_list(ev, EVLIST_INSERTED, false);
   if (!it->second) {
     ::epoll_ctl(et_epoll_, EPOLL_CTL_DEL, ev->fd, nullptr);
     et_events_.erase(it);
@@ -505,7 +536,7 @@ int event_core::insert_signal(event_impl* ev) {
     }
   }
   link(head, ev);
-  ev->inserted = true;
+  note_list(ev, EVLIST_INSERTED, true);
   arm_signals();
   return 0;
 }
@@ -513,7 +544,7 @@ int event_core::insert_signal(event_impl* ev) {
 void event_core::remove_signal(event_impl* ev) {
   auto it = sig_events_.find(ev->fd);
   unlink(it->second, ev);
-  ev->inserted = false;
+  note_list(ev, EVLIST_INSERTED, false);
   if (!it->second) {
     sig_events_.erase(it);
     boost::system::error_code ec;
@@ -599,11 +630,11 @@ void event_core::heap_up(size_t i) {
     if (!(e->deadline < heap_[parent]->deadline))
       break;
     heap_[i] = heap_[parent];
-    heap_[i]->heap_index = i;
+    heap_[i]->heap_index = static_cast<unsigned>(i);
     i = parent;
   }
   heap_[i] = e;
-  e->heap_index = i;
+  e->heap_index = static_cast<unsigned>(i);
 }
 
 void event_core::heap_down(size_t i) {
@@ -618,28 +649,28 @@ void event_core::heap_down(size_t i) {
     if (!(heap_[child]->deadline < e->deadline))
       break;
     heap_[i] = heap_[child];
-    heap_[i]->heap_index = i;
+    heap_[i]->heap_index = static_cast<unsigned>(i);
     i = child;
   }
   heap_[i] = e;
-  e->heap_index = i;
+  e->heap_index = static_cast<unsigned>(i);
 }
 
 void event_core::heap_push(event_impl* ev) {
   heap_.push_back(ev);
   heap_up(heap_.size() - 1);
-  ev->has_timeout = true;
+  note_list(ev, EVLIST_TIMEOUT, true);
 }
 
 void event_core::heap_erase(event_impl* ev) {
   const size_t i = ev->heap_index;
   event_impl* last = heap_.back();
   heap_.pop_back();
-  ev->has_timeout = false;
+  note_list(ev, EVLIST_TIMEOUT, false);
   if (last == ev)
     return;
   heap_[i] = last;
-  last->heap_index = i;
+  last->heap_index = static_cast<unsigned>(i);
   heap_up(i);
   heap_down(last->heap_index);
 }
@@ -668,18 +699,26 @@ void event_core::rearm_timer() {
 void event_core::on_timer() {
   recursive_scoped_lock g(mutex_);
   timer_at_.reset();
+  expire_due();
+}
+
+// Makes the events whose timeout has passed active, as libevent's
+// timeout_process does at every pass.
+void event_core::expire_due() {
   const steady::time_point now = steady::now();
+  const bool any = !heap_.empty() && heap_.front()->deadline <= now;
   while (!heap_.empty() && heap_.front()->deadline <= now) {
     event_impl* ev = heap_.front();
     // As libevent: a timed-out event leaves its fd too; EV_PERSIST re-adds.
     del_nolock(ev);
     activate_nolock(ev, EV_TIMEOUT, 1);
   }
-  rearm_timer();
+  if (any || !timer_at_)
+    rearm_timer();
 }
 
 int event_core::add_timeout(event_impl* ev, steady::time_point at, const struct timeval* tv) {
-  if (ev->has_timeout)
+  if (ev->is(EVLIST_TIMEOUT))
     heap_erase(ev);
   ev->deadline = at;
   // The wall-clock expiry event_pending reports, fixed now so that it does
@@ -703,21 +742,19 @@ int event_core::add_timeout(event_impl* ev, steady::time_point at, const struct 
 
 int event_core::add(event_impl* ev, const struct timeval* tv) {
   recursive_scoped_lock g(mutex_);
-  if ((ev->events & (io_kinds | EV_SIGNAL)) && !ev->inserted) {
+  if (ev->is(EVLIST_FINALIZING))
+    return -1;  // as libevent: a finalizing event is done
+  if ((ev->events & (io_kinds | EV_SIGNAL)) && !ev->is(EVLIST_INSERTED)) {
     const int rc = (ev->events & EV_SIGNAL) ? insert_signal(ev) : insert_io(ev);
     if (rc < 0)
       return -1;
   }
   if (tv) {
     // Re-adding an event that is active by its timeout cancels that run.
-    if (ev->active && (ev->res & EV_TIMEOUT) && !(ev->events & EV_SIGNAL)) {
+    if (ev->is(EVLIST_ACTIVE) && (ev->res & EV_TIMEOUT) && !(ev->events & EV_SIGNAL)) {
       ev->res &= ~EV_TIMEOUT;
-      if (!ev->res) {
-        if (ev->act_prev) ev->act_prev->act_next = ev->act_next; else act_head_ = ev->act_next;
-        if (ev->act_next) ev->act_next->act_prev = ev->act_prev; else act_tail_ = ev->act_prev;
-        ev->active = false;
-        --n_active_;
-      }
+      if (!ev->res)
+        queue_remove(ev);
     }
     ev->interval = to_timeout(*tv);
     add_timeout(ev, steady::now() + ev->interval, tv);
@@ -727,32 +764,42 @@ int event_core::add(event_impl* ev, const struct timeval* tv) {
 }
 
 void event_core::del_nolock(event_impl* ev) {
-  if (ev->pncalls) {
-    ev->pncalls->n = 0;
-    ev->pncalls->deleted = true;
-    ev->pncalls = nullptr;
+  if (ev->is(EVLIST_FINALIZING))
+    return;  // it waits for its finalizer, which nothing cancels
+  if (current_ == ev && current_calls_) {
+    current_calls_->n = 0;
+    current_calls_->deleted = true;
+    current_calls_ = nullptr;
   }
-  if (ev->active) {
-    if (ev->act_prev) ev->act_prev->act_next = ev->act_next; else act_head_ = ev->act_next;
-    if (ev->act_next) ev->act_next->act_prev = ev->act_prev; else act_tail_ = ev->act_prev;
-    ev->act_prev = ev->act_next = nullptr;
-    ev->active = false;
-    ev->res = 0;
-    --n_active_;
-  }
-  if (ev->inserted)
+  if (ev->is(EVLIST_ACTIVE))
+    queue_remove(ev);  // ev_res stays what fired, as libevent's
+  if (ev->is(EVLIST_INSERTED))
     (ev->events & EV_SIGNAL) ? remove_signal(ev) : remove_io(ev);
-  if (ev->has_timeout) {
+  if (ev->is(EVLIST_TIMEOUT)) {
     heap_erase(ev);
     rearm_timer();
   }
   sync_count(ev);
 }
 
-int event_core::del(event_impl* ev) {
+int event_core::del(event_impl* ev, del_wait wait) {
   recursive_scoped_lock g(mutex_);
-  wait_for_callback(ev, g);
+  if (wait == del_wait::block || (wait == del_wait::autoblock && !(ev->events & EV_FINALIZE)))
+    wait_for_callback(ev, g);
   del_nolock(ev);
+  return 0;
+}
+
+// As libevent: the event stays on its fd or signal; a persistent event
+// forgets the timeout it would re-add.
+int event_core::remove_timer(event_impl* ev) {
+  recursive_scoped_lock g(mutex_);
+  if (ev->is(EVLIST_TIMEOUT)) {
+    heap_erase(ev);
+    rearm_timer();
+    ev->interval = microseconds(0);
+    sync_count(ev);
+  }
   return 0;
 }
 
@@ -773,133 +820,16 @@ void event_core::activate(event_impl* ev, short res, short ncalls) {
   activate_nolock(ev, res, ncalls);
 }
 
-void event_core::activate_nolock(event_impl* ev, short res, short ncalls) {
-  if (ev->active) {
-    ev->res |= res;
-    if (ev->events & EV_SIGNAL)
-      ev->ncalls += ncalls;
-    return;
-  }
-  ev->res = res;
-  ev->ncalls = ncalls;
-  ev->active = true;
-  ev->act_next = nullptr;
-  ev->act_prev = act_tail_;
-  if (act_tail_)
-    act_tail_->act_next = ev;
-  else
-    act_head_ = ev;
-  act_tail_ = ev;
-  ++n_active_;
-  schedule_drain();
-}
-
-// ---- running active events -------------------------------------------------------
-
-void event_core::schedule_drain() {
-  if (drain_posted_ || draining_)
-    return;
-  drain_posted_ = true;
-  base_.add_active(1);
-  std::weak_ptr<event_base*> token = base_.token();
-  asio::post(base_.context(), [this, token] {
-    if (!token.expired())
-      drain();
-  });
-}
-
-void event_core::drain() {
-  recursive_scoped_lock g(mutex_);
-  drain_posted_ = false;
-  base_.add_active(-1);
-  draining_ = true;
-  ::gettimeofday(&cached_tv_, nullptr);
-  // loopbreak stops after the callback now running; loopexit does not.
-  while (act_head_ && !base_.got_break())
-    run_one_active(act_head_, g);
-  draining_ = false;
-  if (!loop_begins_passes_)
-    begin_pass_nolock(false);  // the next pass of a loop that runs on
-  drains_.fetch_add(1, std::memory_order_release);
-  if (act_head_)
-    schedule_drain();
-}
-
-void event_core::run_one_active(event_impl* ev, recursive_scoped_lock& g) {
-  act_head_ = ev->act_next;
-  if (act_head_) act_head_->act_prev = nullptr; else act_tail_ = nullptr;
-  ev->act_prev = ev->act_next = nullptr;
-  ev->active = false;
-  --n_active_;
-  const short res = ev->res;
-  short ncalls = ev->ncalls;
-  ev->res = 0;
-  ev->ncalls = 0;
-
-  if (!(ev->events & EV_PERSIST)) {
-    del_nolock(ev);  // a one-shot event is not pending when its callback runs
-  } else if (ev->interval.count() > 0) {
-    // As libevent's persist closure: an event with a timeout is re-added
-    // (fd and timeout); others stay as they are.
-    if ((ev->events & (io_kinds | EV_SIGNAL)) && !ev->inserted) {
-      if (((ev->events & EV_SIGNAL) ? insert_signal(ev) : insert_io(ev)) < 0)
-        log_msg(EVENT_LOG_WARN, "event: could not re-add a persistent event");
-    }
-    {
-      const steady::time_point now = steady::now();
-      steady::time_point at = (res & EV_TIMEOUT) ? ev->deadline : now;
-      // From a deadline still ahead (event_active(EV_TIMEOUT)) at most
-      // timeout_never ahead, so that repeating it stays in the clock's range.
-      at = at - now < timeout_never ? at + ev->interval : now + timeout_never;
-      if (at < now)
-        at = now + ev->interval;
-      add_timeout(ev, at, nullptr);
-    }
-    sync_count(ev);
-  }
-  base_.note_callback();
-  const event_callback_fn cb = ev->cb;
-  void* const arg = ev->arg;
-  const int fd = ev->fd;
-  const bool once = ev->once;
-  // A signal that arrived n times runs the callback n times, unless the
-  // callback deletes its event (event_del zeroes the count through
-  // pncalls). Nothing else touches ev after its callback: it may be gone.
-  // A NULL callback (a keep-alive event) runs nothing.
-  calls_left left{cb ? (ncalls > 1 ? ncalls : short(1)) : short(0), false};
-  const bool repeat = left.n > 1;
-  if (repeat)
-    ev->pncalls = &left;
-  current_ = ev;
-  if (base_.multi_threaded())
-    current_thread_ = std::this_thread::get_id();
-  g.unlock();
-  while (left.n > 0) {
-    --left.n;
-    cb(fd, res, arg);
-  }
-  g.lock();
-  if (repeat && !left.deleted)
-    ev->pncalls = nullptr;
-  current_ = nullptr;
-  if (current_waiters_)
-    current_done_.notify_all();
-  if (once) {
-    once_events_.erase(std::find(once_events_.begin(), once_events_.end(), ev));
-    delete ev;
-  }
-}
-
 // ---- queries and one-shot events ---------------------------------------------------
 
 int event_core::pending(const event_impl* ev, short what, struct timeval* tv) {
   recursive_scoped_lock g(mutex_);
   short flags = 0;
-  if (ev->inserted)
+  if (ev->is(EVLIST_INSERTED))
     flags |= ev->events & (io_kinds | EV_SIGNAL);
-  if (ev->active)
+  if (ev->is(EVLIST_ACTIVE))
     flags |= ev->res;
-  if (ev->has_timeout)
+  if (ev->is(EVLIST_TIMEOUT))
     flags |= EV_TIMEOUT;
   what &= EV_TIMEOUT | io_kinds | EV_SIGNAL;
   if (tv && (flags & what & EV_TIMEOUT))
@@ -917,18 +847,129 @@ int event_core::num_events(unsigned flags) {
     // timeouts, the active queue. The base counts each event once.
     n += base_.pending_count() + static_cast<int>(n_active_);
     for (const event_impl* e : heap_)
-      n += e->inserted ? 1 : 0;
+      n += e->is(EVLIST_INSERTED) ? 1 : 0;
   }
   return n;
 }
 
 int event_core::cached_time(struct timeval* tv) {
   recursive_scoped_lock g(mutex_);
-  if (draining_) {
+  if (draining_ && !(base_.settings().flags & no_cache_time)) {
     *tv = cached_tv_;
     return 0;
   }
   return ::gettimeofday(tv, nullptr);
+}
+
+void event_core::update_cache_time() {
+  recursive_scoped_lock g(mutex_);
+  if (draining_ && !(base_.settings().flags & no_cache_time))
+    ::gettimeofday(&cached_tv_, nullptr);
+}
+
+int event_core::max_events(unsigned type, bool clear) {
+  recursive_scoped_lock g(mutex_);
+  int n = 0;
+  if (type & EVENT_BASE_COUNT_ACTIVE) {
+    n += max_active_;
+    if (clear)
+      max_active_ = 0;
+  }
+  if (type & EVENT_BASE_COUNT_ADDED) {
+    n += max_list_count_;
+    if (clear)
+      max_list_count_ = 0;
+  }
+  return n;  // no virtual events in evasio
+}
+
+// ---- inspection ----------------------------------------------------------------
+
+// As libevent: the events on an fd or signal, then those with only a
+// timeout, then those only active; each once.
+int event_core::foreach_event(visit_fn fn, void* arg) {
+  recursive_scoped_lock g(mutex_);
+  auto walk = [&](const event_impl* list) {
+    for (const event_impl* e = list; e; e = e->next)
+      if (const int r = fn(e, arg))
+        return r;
+    return 0;
+  };
+  for (const auto& [fd, fs] : fds_)
+    if (const int r = walk(fs->head))
+      return r;
+  for (const auto& [fd, list] : et_events_)
+    if (const int r = walk(list))
+      return r;
+  for (const auto& [sig, list] : sig_events_)
+    if (const int r = walk(list))
+      return r;
+  for (const event_impl* e : heap_)
+    if (!e->is(EVLIST_INSERTED))
+      if (const int r = fn(e, arg))
+        return r;
+  for (const active_queue& q : queues_)
+    for (const event_impl* e = q.head; e; e = e->act_next)
+      if (!e->is(EVLIST_INSERTED | EVLIST_TIMEOUT))
+        if (const int r = fn(e, arg))
+          return r;
+  return 0;
+}
+
+// As libevent: each event on the fd that waits for one of `events` becomes
+// active with those it waits for; EV_TIMEOUT instead activates the events
+// of that fd that have a timeout, by their timeout.
+void event_core::active_by_fd(int fd, short events) {
+  recursive_scoped_lock g(mutex_);
+  if (events & EV_TIMEOUT) {
+    for (size_t i = 0; i < heap_.size(); ++i)
+      if (heap_[i]->fd == fd)
+        activate_nolock(heap_[i], EV_TIMEOUT, 1);
+    return;
+  }
+  events &= io_kinds;
+  auto activate_list = [&](event_impl* list) {
+    for (event_impl* e = list; e; e = e->next)
+      if (e->events & events)
+        activate_nolock(e, e->events & events, 1);
+  };
+  if (auto it = fds_.find(fd); it != fds_.end())
+    activate_list(it->second->head);
+  if (auto it = et_events_.find(fd); it != et_events_.end())
+    activate_list(it->second);
+}
+
+void event_core::active_by_signal(int sig) {
+  recursive_scoped_lock g(mutex_);
+  auto it = sig_events_.find(sig);
+  for (event_impl* e = it == sig_events_.end() ? nullptr : it->second; e; e = e->next)
+    activate_nolock(e, EV_SIGNAL, 1);
+}
+
+event_impl* event_core::running_event() {
+  recursive_scoped_lock g(mutex_);
+  if (base_.multi_threaded() && current_thread_ != std::this_thread::get_id())
+    return nullptr;
+  return const_cast<event_impl*>(current_);
+}
+
+const struct timeval* event_core::common_timeout(const struct timeval& duration) {
+  struct timeval d = duration;
+  if (d.tv_usec > 1000000) {  // normalised, as libevent does
+    d.tv_sec += d.tv_usec / 1000000;
+    d.tv_usec %= 1000000;
+  }
+  recursive_scoped_lock g(mutex_);
+  for (const struct timeval& tv : common_timeouts_)
+    if (tv.tv_sec == d.tv_sec && tv.tv_usec == d.tv_usec)
+      return &tv;
+  if (common_timeouts_.size() == max_common_timeouts) {
+    log_msg(EVENT_LOG_WARN, "event_base_init_common_timeout: too many common timeouts (%d per base)",
+            static_cast<int>(max_common_timeouts));
+    return nullptr;
+  }
+  common_timeouts_.push_back(d);
+  return &common_timeouts_.back();
 }
 
 int event_core::once(int fd, short events, event_callback_fn cb, void* arg, const struct timeval* tv) {
@@ -939,12 +980,14 @@ int event_core::once(int fd, short events, event_callback_fn cb, void* arg, cons
     return fail(-1, EINVAL);
   auto* ev = new event_impl{};
   ev->magic = event_impl::initialized_magic;
+  ev->flags = EVLIST_INIT;
+  ev->pri = static_cast<unsigned char>(npriorities() / 2);
   ev->base = &base_;
   ev->fd = timer_only ? -1 : fd;
   ev->events = timer_only ? 0 : (events & io_kinds);
   ev->cb = cb;
   ev->arg = arg;
-  ev->once = true;
+  ev->mark(event_impl::once, true);
   recursive_scoped_lock g(mutex_);
   once_events_.push_back(ev);
   if (timer_only && (!tv || (tv->tv_sec == 0 && tv->tv_usec == 0))) {
@@ -981,6 +1024,9 @@ int event_assign(struct event* ev, struct event_base* base, evutil_socket_t fd, 
   }
   auto* e = new (ev) event_impl{};
   e->magic = event_impl::initialized_magic;
+  e->flags = EVLIST_INIT;
+  // New events go in the middle priority, as libevent's.
+  e->pri = static_cast<unsigned char>(base ? base->events().npriorities() / 2 : 0);
   e->base = base;
   e->fd = fd;
   e->events = events;
@@ -999,7 +1045,7 @@ struct event* event_new(struct event_base* base, evutil_socket_t fd, short event
     mm_free(ev);
     return fail<struct event*>(nullptr, err);
   }
-  impl(ev)->allocated = true;
+  impl(ev)->mark(event_impl::allocated, true);
   return ev;
 }
 
@@ -1024,12 +1070,45 @@ int event_add(struct event* ev, const struct timeval* tv) {
   return guarded(-1, [&] { return e->base->events().add(e, tv); });
 }
 
-int event_del(struct event* ev) {
+namespace {
+int del_event(struct event* ev, event_core::del_wait wait, const char* fn) {
   debug_on_del(ev);  // debug mode: must be initialised
-  if (!on_base(ev, "event_del"))
+  if (!on_base(ev, fn))
     return fail(-1, EINVAL);
   event_impl* e = impl(ev);
-  return guarded(-1, [&] { return e->base->events().del(e); });
+  return guarded(-1, [&] { return e->base->events().del(e, wait); });
+}
+} // namespace
+
+int event_del(struct event* ev) { return del_event(ev, event_core::del_wait::autoblock, "event_del"); }
+int event_del_block(struct event* ev) {
+  return del_event(ev, event_core::del_wait::block, "event_del_block");
+}
+int event_del_noblock(struct event* ev) {
+  return del_event(ev, event_core::del_wait::noblock, "event_del_noblock");
+}
+
+int event_remove_timer(struct event* ev) {
+  if (!on_base(ev, "event_remove_timer"))
+    return fail(-1, EINVAL);
+  event_impl* e = impl(ev);
+  return guarded(-1, [&] { return e->base->events().remove_timer(e); });
+}
+
+// As libevent (outside its debug mode): the event is no longer initialized.
+// A pending or active event stays as it is, with a warning: its base still
+// holds it.
+void event_debug_unassign(struct event* ev) {
+  debug_on_unassign(ev);  // debug mode: forgotten; pending is misuse
+  if (!initialized(ev))
+    return;
+  event_impl* e = impl(ev);
+  if (e->is(EVLIST_INSERTED | EVLIST_TIMEOUT | EVLIST_ACTIVE)) {
+    log_msg(EVENT_LOG_WARN, "event_debug_unassign: event is pending or active");
+    return;
+  }
+  e->flags &= ~EVLIST_INIT;
+  e->magic = 0;
 }
 
 int event_pending(const struct event* ev, short events, struct timeval* tv) {
@@ -1071,7 +1150,7 @@ int event_base_once(struct event_base* base, evutil_socket_t fd, short events,
 int event_base_gettimeofday_cached(struct event_base* base, struct timeval* tv) {
   if (!tv)
     return fail(-1, EINVAL);
-  if (!base)
+  if (!base && !(base = current_base()))
     return ::gettimeofday(tv, nullptr);
   return base->events().cached_time(tv);
 }
@@ -1081,10 +1160,37 @@ int event_base_set(struct event_base* base, struct event* ev) {
   if (!base || !initialized(ev))
     return fail(-1, EINVAL);
   event_impl* e = impl(ev);
-  if (e->inserted || e->has_timeout || e->active)
+  if (e->flags != EVLIST_INIT)
     return -1;
   e->base = base;
+  e->pri = static_cast<unsigned char>(base->events().npriorities() / 2);
   return 0;
+}
+
+struct event* event_base_get_running_event(struct event_base* base) {
+  if (!base)
+    return fail<struct event*>(nullptr, EINVAL);
+  return reinterpret_cast<struct event*>(base->events().running_event());
+}
+
+const struct timeval* event_base_init_common_timeout(struct event_base* base,
+                                                     const struct timeval* duration) {
+  if (!base || !duration)
+    return fail<const struct timeval*>(nullptr, EINVAL);
+  return guarded<const struct timeval*>(nullptr, [&] { return base->events().common_timeout(*duration); });
+}
+
+int event_base_update_cache_time(struct event_base* base) {
+  if (!base && !(base = current_base()))
+    return fail(-1, EINVAL);
+  base->events().update_cache_time();
+  return 0;
+}
+
+int event_base_get_max_events(struct event_base* base, unsigned int type, int clear) {
+  if (!base)
+    return fail(-1, EINVAL);
+  return base->events().max_events(type, clear != 0);
 }
 
 int event_base_get_num_events(struct event_base* base, unsigned int flags) {

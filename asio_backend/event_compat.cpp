@@ -49,6 +49,10 @@ int event_once(evutil_socket_t fd, short events, void (*callback)(evutil_socket_
   return event_base_once(current_base(), fd, events, callback, arg, tv);
 }
 
+int event_priority_init(int npriorities) {
+  return event_base_priority_init(current_base(), npriorities);
+}
+
 const char* event_get_method(void) { return event_base_get_method(current_base()); }
 
 void event_set(struct event* ev, evutil_socket_t fd, short events,

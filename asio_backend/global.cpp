@@ -46,8 +46,7 @@ registry& debug_registry() {
 }
 
 bool pending(const struct event* ev) {
-  const auto* e = reinterpret_cast<const event_impl*>(ev);
-  return e->inserted || e->has_timeout;
+  return impl(ev)->is(EVLIST_INSERTED | EVLIST_TIMEOUT);
 }
 
 // Events are not read in the messages: the point is that they may be freed.
@@ -133,6 +132,14 @@ void assert_setup(const struct event* ev, const char* fn) noexcept {
     misuse(fn, "a non-initialized", ev);
 }
 
+// event_debug_unassign: the event is forgotten; a pending one is misuse.
+void note_unassign(const struct event* ev) noexcept {
+  registry& r = debug_registry();
+  std::lock_guard<std::mutex> g(r.mutex);
+  if (r.known.erase(ev) != 0 && pending(ev))
+    misuse("event_debug_unassign", "an already added", ev);
+}
+
 void note_free(const struct event* ev) noexcept {
   registry& r = debug_registry();
   std::lock_guard<std::mutex> g(r.mutex);
@@ -157,22 +164,6 @@ void event_enable_debug_mode(void) {
     fatal(1, "%s must be called *before* creating any events or event_bases",
           "event_enable_debug_mode");
   debug_mode_on.store(true);
-}
-
-void event_debug_unassign(struct event* ev) {
-  if (!ev)
-    return;
-  if (debug_mode_on.load()) {
-    registry& r = debug_registry();
-    std::lock_guard<std::mutex> g(r.mutex);
-    const bool known = r.known.erase(ev) != 0;
-    if (known && pending(ev))
-      misuse("event_debug_unassign", "an already added", ev);
-  }
-  // No longer initialised (event_initialized() says 0), as libevent's.
-  auto* e = reinterpret_cast<event_impl*>(ev);
-  if (e->magic == event_impl::initialized_magic && !e->inserted && !e->has_timeout && !e->active)
-    e->magic = 0;
 }
 
 void libevent_global_shutdown(void) {

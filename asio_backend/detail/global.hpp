@@ -28,6 +28,7 @@ namespace debug_detail {
 void note_assign(const struct event* ev) noexcept;
 void assert_setup(const struct event* ev, const char* fn) noexcept;
 void note_free(const struct event* ev) noexcept;
+void note_unassign(const struct event* ev) noexcept;
 }
 // event_assign: ev must not be pending (read from the event itself, since
 // the loop deletes fired one-shot events); it becomes known.
@@ -48,6 +49,9 @@ inline void debug_on_use(const struct event* ev, const char* fn) noexcept {
   if (ev && debug_mode_on.load(std::memory_order_relaxed)) debug_detail::assert_setup(ev, fn);
 }
 // event_free, after its event_del: ev is forgotten.
+inline void debug_on_unassign(const struct event* ev) noexcept {
+  if (ev && debug_mode_on.load(std::memory_order_relaxed)) debug_detail::note_unassign(ev);
+}
 inline void debug_on_free(const struct event* ev) noexcept {
   if (ev && debug_mode_on.load(std::memory_order_relaxed)) debug_detail::note_free(ev);
 }

@@ -15,6 +15,9 @@
 #include <string>
 #include <vector>
 
+#include <sys/time.h>
+#include <unistd.h>
+
 using namespace nettest;
 
 namespace {
@@ -287,6 +290,111 @@ BOOST_AUTO_TEST_CASE(setters_refuse_a_null_config) {
   BOOST_TEST(event_config_set_flag(nullptr, EVENT_BASE_FLAG_NOLOCK) == -1);
   BOOST_TEST(event_config_require_features(nullptr, EV_FEATURE_ET) == -1);
   BOOST_TEST(event_config_set_num_cpus_hint(nullptr, 2) == -1);
+}
+
+// ---- the dispatch limits and the time cache in the loop ------------------
+
+// Three events, two priorities: w (1) writes a pipe that r (0) reads, x (1)
+// logs. w and x are active together; whether r runs between them tells
+// whether the loop polled again after w.
+struct chain {
+  int fd[2];
+  std::string log;
+  long w_sleep_us = 0;
+};
+
+void chain_write(evutil_socket_t, short, void* arg) {
+  auto* c = static_cast<chain*>(arg);
+  c->log += 'w';
+  if (c->w_sleep_us)
+    ::usleep(static_cast<useconds_t>(c->w_sleep_us));
+  BOOST_REQUIRE(::write(c->fd[1], "x", 1) == 1);
+}
+void chain_read(evutil_socket_t fd, short, void* arg) {
+  static_cast<chain*>(arg)->log += 'r';
+  char ch;
+  BOOST_REQUIRE(::read(fd, &ch, 1) == 1);
+}
+void chain_log(evutil_socket_t, short, void* arg) { static_cast<chain*>(arg)->log += 'x'; }
+
+std::string run_chain(const timeval* interval, int max_callbacks, int limit_after_prio,
+                      long w_sleep_us = 0) {
+  Config cfg;
+  BOOST_REQUIRE(event_config_set_max_dispatch_interval(cfg, interval, max_callbacks, limit_after_prio) == 0);
+  ConfiguredBase base(cfg);
+  BOOST_REQUIRE(base.b);
+  BOOST_REQUIRE(event_base_priority_init(base.b, 2) == 0);
+  chain c;
+  c.w_sleep_us = w_sleep_us;
+  BOOST_REQUIRE(::pipe(c.fd) == 0);
+  event* w = event_new(base.b, -1, 0, chain_write, &c);
+  event* r = event_new(base.b, c.fd[0], EV_READ, chain_read, &c);
+  event* x = event_new(base.b, -1, 0, chain_log, &c);
+  event_priority_set(w, 1);
+  event_priority_set(x, 1);
+  event_priority_set(r, 0);
+  event_add(r, nullptr);
+  event_base_loop(base.b, EVLOOP_NONBLOCK);
+  event_active(w, EV_TIMEOUT, 1);
+  event_active(x, EV_TIMEOUT, 1);
+  event_base_dispatch(base.b);
+  event_free(w);
+  event_free(r);
+  event_free(x);
+  ::close(c.fd[0]);
+  ::close(c.fd[1]);
+  return c.log;
+}
+
+BOOST_AUTO_TEST_CASE(without_dispatch_limits_a_pass_runs_its_whole_queue) {
+  BOOST_TEST(run_chain(nullptr, -1, 0) == "wxr");
+}
+
+BOOST_AUTO_TEST_CASE(max_callbacks_makes_the_loop_poll_after_that_many) {
+  BOOST_TEST(run_chain(nullptr, 1, 1) == "wrx");
+}
+
+BOOST_AUTO_TEST_CASE(queues_more_urgent_than_limit_after_prio_run_unlimited) {
+  BOOST_TEST(run_chain(nullptr, 1, 2) == "wxr");
+}
+
+BOOST_AUTO_TEST_CASE(max_interval_makes_the_loop_poll_once_it_has_passed) {
+  const timeval ten_ms = ms_tv(10);
+  BOOST_TEST(run_chain(&ten_ms, -1, 0, 30000) == "wrx");
+}
+
+struct cache_probe {
+  event_base* base;
+  long long lag_us = -1;
+};
+
+void read_cache_after_sleep(evutil_socket_t, short, void* arg) {
+  auto* p = static_cast<cache_probe*>(arg);
+  ::usleep(30000);
+  timeval cached, now;
+  BOOST_REQUIRE(event_base_gettimeofday_cached(p->base, &cached) == 0);
+  ::gettimeofday(&now, nullptr);
+  p->lag_us = (now.tv_sec - cached.tv_sec) * 1000000LL + (now.tv_usec - cached.tv_usec);
+}
+
+long long cache_lag_us(int flags) {
+  Config cfg;
+  BOOST_REQUIRE(event_config_set_flag(cfg, flags) == 0);
+  ConfiguredBase base(cfg);
+  BOOST_REQUIRE(base.b);
+  cache_probe p{base.b};
+  const timeval zero{0, 0};
+  BOOST_REQUIRE(event_base_once(base.b, -1, EV_TIMEOUT, read_cache_after_sleep, &p, &zero) == 0);
+  event_base_dispatch(base.b);
+  return p.lag_us;
+}
+
+BOOST_AUTO_TEST_CASE(the_cached_time_is_the_time_the_callbacks_began) {
+  BOOST_TEST(cache_lag_us(0) >= 30000);
+}
+
+BOOST_AUTO_TEST_CASE(no_cache_time_gives_the_time_of_the_call) {
+  BOOST_TEST(cache_lag_us(EVENT_BASE_FLAG_NO_CACHE_TIME) < 30000);
 }
 
 #ifdef EVASIO_VERSION

@@ -117,12 +117,86 @@ int event_base_once(struct event_base *base, evutil_socket_t fd,
 int event_base_gettimeofday_cached(struct event_base *base,
     struct timeval *tv);
 
+/* ---- Priorities: lower numbers run first; each pass of the loop runs
+ * only the most urgent queue that has active events. */
+#define EVENT_MAX_PRIORITIES 256
+/* 1 <= npriorities < EVENT_MAX_PRIORITIES; -1 while events are active. */
+int event_base_priority_init(struct event_base *base, int npriorities);
+/* NULL: the 1.x current base. */
+int event_base_get_npriorities(struct event_base *base);
+/* -1 while the event is active or for a priority out of range. */
+int event_priority_set(struct event *ev, int priority);
+int event_get_priority(const struct event *ev);
+
+/* Stop running callbacks and poll again before running more. */
+int event_base_loopcontinue(struct event_base *base);
+
+/* ---- Inspecting and steering events ----------------------------------- */
+
+/* The event whose callback runs now, asked from the loop's thread; else
+ * NULL. */
+struct event *event_base_get_running_event(struct event_base *base);
+/* Drops the event's timeout, leaving it pending on its fd or signal. */
+int event_remove_timer(struct event *ev);
+/* A timeval for `duration` to pass to event_add(); the same pointer for the
+ * same duration on this base; it lives as long as the base. */
+const struct timeval *event_base_init_common_timeout(struct event_base *base,
+    const struct timeval *duration);
+/* What event_assign() was given. Any out pointer may be NULL. */
+void event_get_assignment(const struct event *event,
+    struct event_base **base_out, evutil_socket_t *fd_out, short *events_out,
+    event_callback_fn *callback_out, void **arg_out);
+
+/* Called on every event that is added or active, each once; a non-zero
+ * return stops the walk and is returned. It must not add, delete or
+ * activate events. */
+typedef int (*event_base_foreach_event_cb)(const struct event_base *,
+    const struct event *, void *);
+int event_base_foreach_event(struct event_base *base,
+    event_base_foreach_event_cb fn, void *arg);
+/* A readable listing of the inserted and the active events. */
+void event_base_dump_events(struct event_base *base, FILE *output);
+
+/* Activates the events on fd waiting for `events` (EV_TIMEOUT: the fd's
+ * events with a timeout), or the events on a signal. */
+void event_base_active_by_fd(struct event_base *base, evutil_socket_t fd,
+    short events);
+void event_base_active_by_signal(struct event_base *base, int sig);
+
+/* Refreshes the time event_base_gettimeofday_cached() reports while
+ * callbacks run. */
+int event_base_update_cache_time(struct event_base *base);
+
+/* event_del(), but always (block) or never (noblock) waiting for the
+ * event's callback running in another thread; event_del() waits unless the
+ * event has EV_FINALIZE. */
+int event_del_block(struct event *ev);
+int event_del_noblock(struct event *ev);
+
+/* ---- Finalizers: tear an event down without waiting for its callback.
+ * The event is deleted and can no longer run; the finalizer runs once from
+ * the loop (or when the base is freed), after any callback of the event
+ * has returned. event_free_finalize() then frees the event. flags: 0. */
+typedef void (*event_finalize_callback_fn)(struct event *, void *);
+int event_finalize(unsigned flags, struct event *ev,
+    event_finalize_callback_fn cb);
+int event_free_finalize(unsigned flags, struct event *ev,
+    event_finalize_callback_fn cb);
+/* event_base_free() without running the finalizers still due. */
+void event_base_free_nofinalize(struct event_base *base);
+
+/* Marks a non-pending event as no longer initialized. */
+void event_debug_unassign(struct event *ev);
+
 #define EVENT_BASE_COUNT_ACTIVE 1U
 #define EVENT_BASE_COUNT_VIRTUAL 2U
 #define EVENT_BASE_COUNT_ADDED 4U
 /* Events added (pending), active, or both; listeners and bufferevents
  * count as the events libevent would use for them. */
 int event_base_get_num_events(struct event_base *base, unsigned int flags);
+/* The most events counted so (since the last clear). */
+int event_base_get_max_events(struct event_base *base, unsigned int type,
+    int clear);
 
 /* Timers and signals, as libevent's macros. */
 #define evtimer_assign(ev, b, cb, arg) \

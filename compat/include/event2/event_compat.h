@@ -36,8 +36,7 @@ int event_once(evutil_socket_t fd, short events,
     void (*callback)(evutil_socket_t, short, void *), void *arg,
     const struct timeval *tv);
 const char *event_get_method(void);
-int event_priority_init(int npriorities)
-    EVASIO_NOT_PROVIDED("evasio does not provide event priorities yet (event_priority_init)");
+int event_priority_init(int npriorities);
 
 /* event_assign() on the current base (none before event_init()). */
 void event_set(struct event *ev, evutil_socket_t fd, short events,
