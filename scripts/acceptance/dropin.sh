@@ -14,6 +14,8 @@
 #   --configure ARGS extra arguments for the program's configure
 #   --test CMD       (generic) the test command, run in the build tree (default: make check)
 #   --no-tests       stop after the build and the linkage check
+#   --against DIR    compare the tests' results with those of an --oracle run's scratch
+#                    DIR: the run fails only where a test passes there and not here
 # Exit status: 0 when every step passed, 1 when one failed, 2 on bad usage.
 set -uo pipefail
 
@@ -22,7 +24,7 @@ checkout=$(cd "$here/../.." && pwd)
 usage() { sed -n '2,17p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 
 all_args=("$@")
-oracle=0 prefix="" work="" jobs=2 extra_configure="" test_cmd="" run_tests=1
+oracle=0 against="" prefix="" work="" jobs=2 extra_configure="" test_cmd="" run_tests=1
 while [ $# -gt 0 ]; do
   case $1 in
     --oracle) oracle=1 ;;
@@ -32,6 +34,7 @@ while [ $# -gt 0 ]; do
     --configure) extra_configure=${2?}; shift ;;
     --test) test_cmd=${2:?}; shift ;;
     --no-tests) run_tests=0 ;;
+    --against) against=$(cd "${2:?}" && pwd) || exit 2; shift ;;
     -h|--help) usage ;;
     -*) echo "unknown option $1" >&2; usage ;;
     *) break ;;
@@ -69,19 +72,25 @@ step() {  # step NAME CMD...: run CMD with its output in logs/NAME.log
   record "$name" $rc $((SECONDS - t0)) "$log"
   return $rc
 }
-record() {  # record NAME RC SECONDS LOG
+record() {  # record NAME RC SECONDS LOG (RC "skip": the step does not apply)
   local verdict=PASS
-  [ "$2" -eq 0 ] || { verdict=FAIL; failed=1; }
+  [ "$2" = skip ] && verdict=SKIP
+  [ "$2" = skip ] || [ "$2" -eq 0 ] || { verdict=FAIL; failed=1; }
   summary+=("$(printf '%-4s %-12s %5ss  %s' $verdict "$1" "$3" "$4")")
   echo "$verdict $1 ($3 s)"
-  [ "$2" -eq 0 ] || show_failure "$4"
+  [ $verdict != FAIL ] || show_failure "$4"
 }
 show_failure() {  # the compiler's and configure's errors first, else the log's end
-  local errors
-  errors=$(grep -E '(error|Error|undefined reference|configure: error)' "$1" | grep -v '^gcc\|^cc\|^g++' | head -n 30)
+  local errors=""
+  case $(basename "$1") in
+    bootstrap.log|configure.log|build.log)
+      errors=$(grep -E 'error|Error|undefined reference' "$1" | grep -vE '^(gcc|cc|g\+\+) ' | head -n 30) ;;
+  esac
   echo "---- $1:"
   if [ -n "$errors" ]; then echo "$errors"; else tail -n 40 "$1"; fi
-  [ ! -f config.log ] || [ "$(basename "$1")" != configure.log ] || { echo "---- end of config.log:"; tail -n 25 config.log; }
+  if [ -f config.log ] && [ "$(basename "$1")" = configure.log ]; then
+    echo "---- the last errors in config.log:"; grep -E 'error|undefined reference' config.log | tail -n 8
+  fi
   echo "----"
 }
 finish() {
@@ -114,6 +123,7 @@ check_hiding() {  # the system's libevent is out of sight of the build
 needed() { readelf -d "$1" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p'; }
 check_linkage() {  # check_linkage BINARY...
   local bin rc=0 libs
+  [ $# -gt 0 ] || { echo "FAIL no binary to check (a generic build: set DROPIN_BINARIES)"; return 1; }
   for bin in "$@"; do
     [ -x "$bin" ] || { echo "FAIL $bin: not built"; rc=1; continue; }
     libs=$(needed "$bin")
@@ -148,6 +158,7 @@ prog_configure() { echo "no configure step"; }
 prog_build() { make -j"$jobs"; }
 prog_binaries() { :; }
 prog_test() { echo "no tests defined for $program"; }
+prog_test_results() { :; }  # one "NAME PASS|FAIL|SKIP" line per test, for --against
 prog_test_summary() {  # the test runner's own closing lines (automake, ctest, prove, plain counts)
   grep -E '^(# (TOTAL|PASS|FAIL|SKIP|XFAIL|ERROR):|[0-9]+% tests passed|Result:|Files=|.*[0-9]+ passed, [0-9]+ failed)' "$1"
 }
@@ -159,7 +170,7 @@ rm -rf "$work" && mkdir -p "$logs" || exit 1
 echo "dropin: $program ($flavour), sources $source_tree, scratch $work"
 if [ $oracle = 1 ]; then
   le_prefix=/usr
-  record evasio 0 0 "(not used: --oracle builds against the system's libevent $(pkg-config --modversion libevent 2>/dev/null))"
+  record evasio skip 0 "(not used: --oracle builds against the system's libevent $(pkg-config --modversion libevent 2>/dev/null))"
 elif [ -n "$prefix" ]; then
   le_prefix=$(cd "$prefix" && pwd) || exit 2
   record evasio 0 0 "(given install $le_prefix)"
@@ -175,8 +186,31 @@ step bootstrap prog_bootstrap || finish
 step configure prog_configure || finish
 step build prog_build || finish
 step linkage check_linkage $(prog_binaries) || finish
+counts() { echo "$(grep -c ' PASS$' "$1") passed, $(grep -c ' FAIL$' "$1") failed, $(grep -c ' SKIP$' "$1") skipped"; }
+# compare_results ORACLE_RESULTS: every test that passes with real libevent passes here
+compare_results() {
+  local name verdict theirs missing rc=0
+  [ -s "$1" ] || { echo "no results in $1"; return 1; }
+  while read -r name verdict; do
+    theirs=$(awk -v n="$name" '$1 == n { print $2 }' "$1")
+    case "$theirs/$verdict" in
+      PASS/PASS|SKIP/SKIP) ;;
+      PASS/*) echo "REGRESSION $name: $verdict here, PASS with libevent"; rc=1 ;;
+      /*) echo "NEW $name: $verdict here, not run with libevent" ;;
+      *) echo "AS-ORACLE $name: $verdict here, $theirs with libevent" ;;
+    esac
+  done <"$work/results.txt"
+  missing=$(awk '{ print $1 }' "$work/results.txt" | sort | comm -13 - <(awk '$2 == "PASS" { print $1 }' "$1" | sort))
+  if [ -n "$missing" ]; then
+    echo "$missing" | sed 's/^/REGRESSION /; s/$/: not run here, PASS with libevent/'; rc=1
+  fi
+  echo "here: $(counts "$work/results.txt"); with libevent: $(counts "$1")"
+  return $rc
+}
 if [ $run_tests = 1 ]; then
   step test prog_test
   test_summary=$(prog_test_summary "$logs/test.log")
+  prog_test_results "$logs/test.log" >"$work/results.txt"
+  [ -z "$against" ] || step as-oracle compare_results "$against/results.txt"
 fi
 finish

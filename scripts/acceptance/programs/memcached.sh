@@ -13,11 +13,22 @@ prog_test() {
   local rc
   make test ${MEMCACHED_PARALLEL:+PARALLEL=$MEMCACHED_PARALLEL}
   rc=$?
-  check_linkage ./memcached-debug ./testapp || rc=1  # the binaries the tests ran
+  check_linkage ./memcached-debug || rc=1  # the server the t/ suite ran (testapp has no libevent)
   return $rc
 }
 # prove's own closing lines, and the name of every test file that failed or skipped
 prog_test_summary() {
   grep -E '^(Files=|Result:|All tests successful|Failed [0-9]+/|t/.*(skipped|Failed|Dubious|Wstat|Parse errors))' "$1"
   grep -E '^t/[^ ]+ \.+ ' "$1" | grep -vE '\.+ ok$' | head -40
+}
+# one "NAME VERDICT" line per t/ file: ok, skipped, or failed (in prove's summary report)
+prog_test_results() {
+  local failed
+  failed=$(sed -n '/^Test Summary Report/,$p' "$1" | sed -n 's/^\(t\/[^ ]*\.t\) .*/\1/p' | sort -u)
+  grep -E '^t/[^ ]+\.t \.+' "$1" | while read -r name rest; do
+    if echo "$failed" | grep -qx "$name"; then echo "$name FAIL"
+    elif echo "$rest" | grep -q 'skipped'; then echo "$name SKIP"
+    elif echo "$rest" | grep -qE ' ok$'; then echo "$name PASS"
+    else echo "$name FAIL"; fi
+  done
 }

@@ -65,3 +65,4 @@ prog_test() {
   [ $tmux_failed = 0 ]
 }
 prog_test_summary() { grep -E '^(FAIL |tmux: )' "$1"; }
+prog_test_results() { sed -n 's/^\(PASS\|FAIL\) \(.*\)/\2 \1/p' "$1" | tr ' ' '_' | sed 's/_\(PASS\|FAIL\)$/ \1/'; }
