@@ -165,27 +165,7 @@ prog_test_summary() {  # the test runner's own closing lines (automake, ctest, p
 # shellcheck source=/dev/null
 . "$hooks"
 
-# ---- run
-rm -rf "$work" && mkdir -p "$logs" || exit 1
-echo "dropin: $program ($flavour), sources $source_tree, scratch $work"
-if [ $oracle = 1 ]; then
-  le_prefix=/usr
-  record evasio skip 0 "(not used: --oracle builds against the system's libevent $(pkg-config --modversion libevent 2>/dev/null))"
-elif [ -n "$prefix" ]; then
-  le_prefix=$(cd "$prefix" && pwd) || exit 2
-  record evasio 0 0 "(given install $le_prefix)"
-else
-  le_prefix=$work/prefix
-  step evasio build_evasio || finish
-fi
-[ $oracle = 1 ] || step hiding check_hiding || finish
-
-step copy cp -a "$source_tree" "$work/src" || finish
-cd "$work/src" || exit 1
-step bootstrap prog_bootstrap || finish
-step configure prog_configure || finish
-step build prog_build || finish
-step linkage check_linkage $(prog_binaries) || finish
+# ---- --against: the verdicts beside real libevent's
 counts() { echo "$(grep -c ' PASS$' "$1") passed, $(grep -c ' FAIL$' "$1") failed, $(grep -c ' SKIP$' "$1") skipped"; }
 # compare_results ORACLE_RESULTS: every test that passes with real libevent passes here
 compare_results() {
@@ -207,10 +187,35 @@ compare_results() {
   echo "here: $(counts "$work/results.txt"); with libevent: $(counts "$1")"
   return $rc
 }
-if [ $run_tests = 1 ]; then
-  step test prog_test
-  test_summary=$(prog_test_summary "$logs/test.log")
-  prog_test_results "$logs/test.log" >"$work/results.txt"
-  [ -z "$against" ] || step as-oracle compare_results "$against/results.txt"
-fi
-finish
+
+# ---- run (one function, read whole before it starts: the script may be edited while it runs)
+main() {
+  rm -rf "$work" && mkdir -p "$logs" || exit 1
+  echo "dropin: $program ($flavour), sources $source_tree, scratch $work"
+  if [ $oracle = 1 ]; then
+    le_prefix=/usr
+    record evasio skip 0 "(not used: --oracle builds against the system's libevent $(pkg-config --modversion libevent 2>/dev/null))"
+  elif [ -n "$prefix" ]; then
+    le_prefix=$(cd "$prefix" && pwd) || exit 2
+    record evasio 0 0 "(given install $le_prefix)"
+  else
+    le_prefix=$work/prefix
+    step evasio build_evasio || finish
+  fi
+  [ $oracle = 1 ] || step hiding check_hiding || finish
+
+  step copy cp -a "$source_tree" "$work/src" || finish
+  cd "$work/src" || exit 1
+  step bootstrap prog_bootstrap || finish
+  step configure prog_configure || finish
+  step build prog_build || finish
+  step linkage check_linkage $(prog_binaries) || finish
+  if [ $run_tests = 1 ]; then
+    step test prog_test
+    test_summary=$(prog_test_summary "$logs/test.log")
+    prog_test_results "$logs/test.log" >"$work/results.txt"
+    [ -z "$against" ] || step as-oracle compare_results "$against/results.txt"
+  fi
+  finish
+}
+main
