@@ -127,7 +127,7 @@ check_linkage() {  # check_linkage BINARY...
   for bin in "$@"; do
     [ -x "$bin" ] || { echo "FAIL $bin: not built"; rc=1; continue; }
     libs=$(needed "$bin")
-    echo "$bin NEEDED: $(echo $libs)"
+    echo "$bin NEEDED: ${libs//$'\n'/ }"
     echo "$bin ldd:"; ldd "$bin" | grep -E 'libevent|libevasio' | sed 's/^/    /'
     if [ $oracle = 1 ]; then
       echo "$libs" | grep -q '^libevent' || { echo "FAIL $bin does not link a libevent"; rc=1; }
