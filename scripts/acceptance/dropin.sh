@@ -16,12 +16,15 @@
 #   --no-tests       stop after the build and the linkage check
 #   --against DIR    compare the tests' results with those of an --oracle run's scratch
 #                    DIR: the run fails only where a test passes there and not here
+# Environment: WITHOUT_LIBEVENT (the hiding tool; default ../shared/tools/without-libevent
+#   beside the checkout), MEMCACHED_PARALLEL=N (prove -j N), DROPIN_TMUX_TRIES=N (tries of a
+#   failing tmux regress script, default 2), DROPIN_BINARIES (generic: what the linkage checks).
 # Exit status: 0 when every step passed, 1 when one failed, 2 on bad usage.
 set -uo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 checkout=$(cd "$here/../.." && pwd)
-usage() { sed -n '2,17p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+usage() { sed -n '2,/^[^#]/{/^#/p}' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 
 all_args=("$@")
 oracle=0 against="" prefix="" work="" jobs=2 extra_configure="" test_cmd="" run_tests=1
