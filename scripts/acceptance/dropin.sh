@@ -200,7 +200,7 @@ main() {
     record evasio skip 0 "(not used: --oracle builds against the system's libevent $(pkg-config --modversion libevent 2>/dev/null))"
   elif [ -n "$prefix" ]; then
     le_prefix=$(cd "$prefix" && pwd) || exit 2
-    record evasio 0 0 "(given install $le_prefix)"
+    record evasio skip 0 "(not built: the install given, $le_prefix)"
   else
     le_prefix=$work/prefix
     step evasio build_evasio || finish
