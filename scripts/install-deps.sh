@@ -2,12 +2,19 @@
 # Installs what evasio needs on Debian 12, from Debian's packages only.
 # libevent-dev is the oracle of the differential tests (and the benchmark's
 # comparison): never linked into evasio. strace: the ctest bench_syscalls_pingpong.
-# Usage: scripts/install-deps.sh [--with-tests]
+# --with-acceptance: what scripts/acceptance/dropin.sh needs to build memcached
+# and tmux from their git trees (autogen.sh: autoconf, automake; tmux: bison,
+# ncurses; memcached's t/ suite: perl, prove) and libevent-dev for its --oracle.
+# Usage: scripts/install-deps.sh [--with-tests] [--with-acceptance]
 set -euo pipefail
 pkgs=(cmake make g++ pkg-config libboost1.81-dev)
-if [ "${1:-}" = "--with-tests" ]; then
-  pkgs+=(libboost-test1.81-dev libevent-dev clang libclang-rt-14-dev strace autoconf automake)
-fi
+for arg in "$@"; do
+  case $arg in
+    --with-tests) pkgs+=(libboost-test1.81-dev libevent-dev clang libclang-rt-14-dev strace autoconf automake) ;;
+    --with-acceptance) pkgs+=(libevent-dev autoconf automake bison libncurses-dev perl util-linux binutils) ;;
+    *) echo "usage: $0 [--with-tests] [--with-acceptance]" >&2; exit 2 ;;
+  esac
+done
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
