@@ -72,7 +72,12 @@ void event_core::queue_remove(event_impl* ev) {
   if (ev->act_next) ev->act_next->act_prev = ev->act_prev; else q.tail = ev->act_prev;
   ev->act_prev = ev->act_next = nullptr;
   note_list(ev, EVLIST_ACTIVE, false);
-  --n_active_;
+  // The last active event deleted before the posted run: that run has
+  // nothing to do and is no event of the loop's (it may return "no events").
+  if (--n_active_ == 0 && drain_posted_ && drain_counted_) {
+    drain_counted_ = false;
+    base_.add_active(-1);
+  }
 }
 
 int event_core::priority_init(int n) {
@@ -103,9 +108,17 @@ void event_core::loopcontinue() {
 // hops through the io_context's queue get behind its reactor marker
 // wherever that stands.
 void event_core::schedule_drain(bool after_poll) {
-  if (drain_posted_ || draining_)
+  if (draining_)
     return;
+  if (drain_posted_) {
+    if (!drain_counted_) {  // emptied since it was posted, active again now
+      drain_counted_ = true;
+      base_.add_active(1);
+    }
+    return;
+  }
   drain_posted_ = true;
+  drain_counted_ = true;
   base_.add_active(1);
   std::weak_ptr<event_base*> token = base_.token();
   auto run = [this, token] {
@@ -123,7 +136,9 @@ void event_core::schedule_drain(bool after_poll) {
 void event_core::drain() {
   recursive_scoped_lock g(mutex_);
   drain_posted_ = false;
-  base_.add_active(-1);
+  if (drain_counted_)
+    base_.add_active(-1);
+  drain_counted_ = false;
   draining_ = true;
   ::gettimeofday(&cached_tv_, nullptr);
   run_most_urgent(g);

@@ -231,6 +231,7 @@ private:
   int running_pri_ = -1;   // the queue being run, or -1
   bool continue_ = false;  // poll again before running more (libevent's event_continue)
   bool drain_posted_ = false;
+  bool drain_counted_ = false;  // the posted run counts as the base's active work
   bool draining_ = false;
   bool loop_begins_passes_ = false;
   std::atomic<unsigned long> drains_{0};

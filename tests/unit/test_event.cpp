@@ -258,6 +258,20 @@ BOOST_AUTO_TEST_CASE(event_get_version_reports_libevent_2_1_12) {
 
 // ---- read and write readiness -------------------------------------------------
 
+BOOST_AUTO_TEST_CASE(an_active_event_deleted_before_the_loop_leaves_no_events) {
+  int calls = 0;
+  event* ev = event_new(base, -1, 0, [](evutil_socket_t, short, void* a) { ++*static_cast<int*>(a); }, &calls);
+  BOOST_REQUIRE(ev);
+  event_active(ev, EV_TIMEOUT, 1);
+  BOOST_TEST(event_del(ev) == 0);
+  BOOST_TEST(event_base_loop(base, EVLOOP_NONBLOCK) == 1);
+  BOOST_TEST(calls == 0);
+  event_active(ev, EV_TIMEOUT, 1);  // active again: the loop runs it (then has none left)
+  BOOST_TEST(event_base_loop(base, EVLOOP_NONBLOCK) == 1);
+  BOOST_TEST(calls == 1);
+  event_free(ev);
+}
+
 BOOST_AUTO_TEST_CASE(oneshot_read_event_fires_once_then_is_not_pending) {
   pipe_pair p;
   rec seen;
