@@ -1032,6 +1032,42 @@ ev_ssize_t evbuffer_copyout(struct evbuffer* buf, void* data_out, size_t datlen)
   return static_cast<ev_ssize_t>(buf->copyout(data_out, n));
 }
 
+// libevent reads at most this much per call (its EVBUFFER_MAX_READ).
+constexpr int max_fd_read = 4096;
+
+int evbuffer_read(struct evbuffer* buf, evutil_socket_t fd, int howmuch) {
+  buffer_guard g(buf);
+  if (!buf || fd < 0)
+    return fail(-1, !buf ? EINVAL : EBADF);
+  if (buf->frozen_back)
+    return -1;
+  if (howmuch < 0 || howmuch > max_fd_read)
+    howmuch = max_fd_read;
+  if (howmuch == 0)
+    return 0;
+  const ssize_t r = guarded<ssize_t>(-1, [&] { return buf->read_from(fd, static_cast<size_t>(howmuch), false); });
+  if (r > 0 && buf->on_add)
+    buf->on_add(buf->on_add_arg);  // a bufferevent's output schedules its write
+  return static_cast<int>(r);
+}
+
+int evbuffer_write_atmost(struct evbuffer* buf, evutil_socket_t fd, ev_ssize_t howmuch) {
+  buffer_guard g(buf);
+  if (!buf || fd < 0)
+    return fail(-1, !buf ? EINVAL : EBADF);
+  if (buf->frozen_front)
+    return -1;
+  size_t n = buf->length();
+  if (howmuch >= 0 && static_cast<size_t>(howmuch) < n)
+    n = static_cast<size_t>(howmuch);
+  if (n == 0)
+    return -1;  // as libevent: nothing to write is not a success
+  const ssize_t r = buf->write_to(fd, std::min(n, static_cast<size_t>(INT_MAX)), false);
+  return static_cast<int>(r);
+}
+
+int evbuffer_write(struct evbuffer* buf, evutil_socket_t fd) { return evbuffer_write_atmost(buf, fd, -1); }
+
 int evbuffer_remove_buffer(struct evbuffer* src, struct evbuffer* dst, size_t datlen) {
   buffer_guard g(src, dst);
   if (!src || !dst)

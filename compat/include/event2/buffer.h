@@ -114,6 +114,18 @@ int evbuffer_remove_buffer(struct evbuffer *src, struct evbuffer *dst,
 /* Drops len bytes from the front (all of them if len is larger). 0 or -1
  * (when the front is frozen). */
 int evbuffer_drain(struct evbuffer *buf, size_t len);
+
+/* I/O on a file descriptor (a socket, pipe or tty), as libevent's: one
+ * readv of at most howmuch bytes (negative or more than 4096: 4096) added
+ * at the end; returns the count, 0 at end of file, -1 with errno (EAGAIN
+ * when a non-blocking fd has nothing). -1 when the end is frozen. */
+int evbuffer_read(struct evbuffer *buffer, evutil_socket_t fd, int howmuch);
+/* One writev of the front (at most howmuch bytes; negative: all), drained
+ * by what was written; returns the count, or -1 with errno (EAGAIN, EPIPE:
+ * SIGPIPE is raised as by writev). -1 when the front is frozen. */
+int evbuffer_write_atmost(struct evbuffer *buffer, evutil_socket_t fd,
+    ev_ssize_t howmuch);
+int evbuffer_write(struct evbuffer *buffer, evutil_socket_t fd);
 /* Takes one line off the front: a NUL-terminated copy without its line end,
  * allocated with malloc() (the caller frees it), or NULL when no complete
  * line is buffered. *n_read_out (if not NULL) gets the line's length, 0 on
