@@ -2,6 +2,7 @@
 // evbuffer and bufferevent API, each function made of the 2.x ones.
 #include "detail/c_boundary.hpp"
 #include "detail/current_base.hpp"
+#include "detail/evbuffer.hpp"
 
 #include <event2/buffer.h>
 #include <event2/buffer_compat.h>
@@ -16,6 +17,15 @@ extern "C" {
 
 char* evbuffer_readline(struct evbuffer* buffer) {
   return evbuffer_readln(buffer, nullptr, EVBUFFER_EOL_ANY);
+}
+
+// libevent 2 keeps a list of callbacks; the 1.x call replaces them all by
+// one. evasio has only this one (evbuffer_add_cb is not provided yet).
+int evbuffer_setcb(struct evbuffer* buffer, evbuffer_cb cb, void* cbarg) {
+  if (!buffer)
+    return fail(-1, EINVAL);
+  buffer->set_length_cb(cb, cbarg);
+  return 0;
 }
 
 unsigned char* evbuffer_find(struct evbuffer* buffer, const unsigned char* what, size_t len) {

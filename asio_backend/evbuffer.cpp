@@ -150,6 +150,17 @@ void evbuffer::added(size_t len) noexcept {
   total_ += len;
   if (len && on_add)
     on_add(on_add_arg);
+  report_length();
+}
+
+void evbuffer::set_length_cb(length_cb cb, void* arg) noexcept {
+  if (lock)
+    lock->lock();
+  length_cb_ = cb;
+  length_cb_arg_ = arg;
+  length_seen_ = total_;
+  if (lock)
+    lock->unlock();
 }
 
 void evbuffer::maybe_realign(chunk* c, size_t want) noexcept {
@@ -359,6 +370,7 @@ ssize_t evbuffer::read_from(int fd, size_t max, bool socket) {
       last_data_ = target[i];
     }
   }
+  report_length();
   return r;
 }
 

@@ -97,6 +97,11 @@ struct evbuffer {
   void (*on_drain)(void* arg) noexcept = nullptr;
   void* on_drain_arg = nullptr;
 
+  // evbuffer_setcb (1.x): told every change of the length, after it, with
+  // the length it last reported and the length now. Set under the lock.
+  using length_cb = void (*)(struct evbuffer* buf, size_t old_len, size_t new_len, void* arg);
+  void set_length_cb(length_cb cb, void* arg) noexcept;
+
   // ---- the rest of event2/buffer.h ----
   // Freezing is checked by the C entry points only, so an owner (the
   // bufferevent) may freeze an end against its users and still move bytes.
@@ -146,6 +151,14 @@ private:
   void removed() noexcept {
     if (total_ < drain_below)
       on_drain(on_drain_arg);
+    report_length();
+  }
+  void report_length() noexcept {
+    if (length_cb_ && total_ != length_seen_) {
+      const size_t old = length_seen_;
+      length_seen_ = total_;
+      length_cb_(this, old, total_, length_cb_arg_);
+    }
   }
   void release_zero_refs() noexcept;
 
@@ -155,6 +168,9 @@ private:
   evasio::detail::relaxed_size total_ = 0;
   bool last_read_short_ = false;
   bool last_write_short_ = false;
+  length_cb length_cb_ = nullptr;
+  void* length_cb_arg_ = nullptr;
+  size_t length_seen_ = 0;  // what length_cb_ was last told
   chunk* zero_refs_ = nullptr;  // zero-length references, released later
 };
 

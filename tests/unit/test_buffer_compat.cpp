@@ -79,6 +79,85 @@ BOOST_AUTO_TEST_CASE(evbuffer_compat_macros_are_length_and_pulled_up_data) {
   BOOST_CHECK_EQUAL(std::string(reinterpret_cast<const char*>(EVBUFFER_DATA(buf)), 6), "abcdef");
 }
 
+// ---- evbuffer_setcb: one callback told each length change ------------------
+
+struct length_log {
+  std::string text;
+  evbuffer* drain_on_add = nullptr;  // the callback empties this buffer when it grows
+};
+
+void log_length(evbuffer* b, size_t old_len, size_t new_len, void* arg) {
+  auto* log = static_cast<length_log*>(arg);
+  log->text += std::to_string(old_len) + ">" + std::to_string(new_len) + " ";
+  if (log->drain_on_add == b && new_len > old_len)
+    evbuffer_drain(b, new_len);
+}
+
+BOOST_AUTO_TEST_CASE(evbuffer_setcb_reports_each_change_with_the_old_and_new_length) {
+  length_log log;
+  BOOST_TEST(evbuffer_setcb(buf, log_length, &log) == 0);
+  add("hello");
+  evbuffer_drain(buf, 2);
+  char out[8];
+  BOOST_TEST(evbuffer_remove(buf, out, sizeof out) == 3);
+  BOOST_TEST(log.text == "0>5 5>3 3>0 ");
+}
+
+BOOST_AUTO_TEST_CASE(evbuffer_setcb_counts_from_the_length_when_it_was_set) {
+  add("abc");
+  length_log log;
+  evbuffer_setcb(buf, log_length, &log);
+  add("de");
+  BOOST_TEST(log.text == "3>5 ");
+}
+
+BOOST_AUTO_TEST_CASE(evbuffer_setcb_is_told_moves_on_both_buffers) {
+  evbuffer* other = evbuffer_new();
+  length_log here, there;
+  evbuffer_setcb(buf, log_length, &here);
+  evbuffer_setcb(other, log_length, &there);
+  add("0123456789");
+  BOOST_TEST(evbuffer_remove_buffer(buf, other, 4) == 4);
+  BOOST_TEST(evbuffer_add_buffer(other, buf) == 0);
+  BOOST_TEST(here.text == "0>10 10>6 6>0 ");
+  BOOST_TEST(there.text == "0>4 4>10 ");
+  evbuffer_free(other);
+}
+
+BOOST_AUTO_TEST_CASE(a_later_evbuffer_setcb_replaces_the_callback_and_null_removes_it) {
+  length_log first, second;
+  evbuffer_setcb(buf, log_length, &first);
+  add("a");
+  evbuffer_setcb(buf, log_length, &second);
+  add("b");
+  evbuffer_setcb(buf, nullptr, nullptr);
+  add("c");
+  BOOST_TEST(first.text == "0>1 ");
+  BOOST_TEST(second.text == "1>2 ");
+}
+
+BOOST_AUTO_TEST_CASE(an_evbuffer_setcb_callback_may_change_the_buffer) {
+  length_log log;
+  log.drain_on_add = buf;
+  evbuffer_setcb(buf, log_length, &log);
+  add("xyz");
+  BOOST_TEST(evbuffer_get_length(buf) == 0u);
+  BOOST_TEST(log.text == "0>3 3>0 ");
+}
+
+BOOST_AUTO_TEST_CASE(evbuffer_setcb_is_told_bytes_read_from_an_fd) {
+  length_log log;
+  evbuffer_setcb(buf, log_length, &log);
+  int p[2];
+  BOOST_REQUIRE(::pipe(p) == 0);
+  BOOST_REQUIRE(::write(p[1], "fd", 2) == 2);
+  BOOST_TEST(evbuffer_read(buf, p[0], -1) == 2);
+  BOOST_TEST(evbuffer_write(buf, p[1]) == 2);
+  ::close(p[0]);
+  ::close(p[1]);
+  BOOST_TEST(log.text == "0>2 2>0 ");
+}
+
 BOOST_AUTO_TEST_SUITE_END()
 
 namespace {

@@ -17,10 +17,12 @@ char *evbuffer_readline(struct evbuffer *buffer);
 /* The first occurrence of what[0..len) in the buffer, made contiguous, or NULL. */
 unsigned char *evbuffer_find(struct evbuffer *buffer, const unsigned char *what, size_t len);
 
-/* Called when the buffer's length changes. */
+/* Called after each change of the buffer's length, with the length before
+ * and after it. */
 typedef void (*evbuffer_cb)(struct evbuffer *buffer, size_t old_len, size_t new_len, void *arg);
-int evbuffer_setcb(struct evbuffer *buffer, evbuffer_cb cb, void *cbarg)
-    EVASIO_NOT_PROVIDED("evasio does not provide evbuffer callbacks yet (evbuffer_setcb)");
+/* The buffer's one length callback (NULL: none); replaces the one set
+ * before. 0, or -1 with errno EINVAL for a NULL buffer. */
+int evbuffer_setcb(struct evbuffer *buffer, evbuffer_cb cb, void *cbarg);
 
 #define EVBUFFER_LENGTH(x) evbuffer_get_length(x)
 #define EVBUFFER_DATA(x) evbuffer_pullup((x), -1)
