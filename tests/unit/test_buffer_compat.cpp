@@ -158,6 +158,35 @@ BOOST_AUTO_TEST_CASE(evbuffer_setcb_is_told_bytes_read_from_an_fd) {
   BOOST_TEST(log.text == "0>2 2>0 ");
 }
 
+#ifdef EVASIO_VERSION
+// Intended difference: libevent's evbuffer_setcb also removes the
+// bufferevent's own output callback, and the output is never written.
+BOOST_AUTO_TEST_CASE(a_bufferevent_with_evbuffer_setcb_on_its_output_still_writes) {
+  int sv[2];
+  BOOST_REQUIRE(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv) == 0);
+  event_base* base = event_base_new();
+  bufferevent* bev = bufferevent_socket_new(base, sv[0], BEV_OPT_CLOSE_ON_FREE);
+  length_log log;
+  evbuffer_setcb(bufferevent_get_output(bev), log_length, &log);
+  BOOST_TEST(bufferevent_write(bev, "out", 3) == 0);
+  std::string got;
+  for (int i = 0; i < 50 && got.size() < 3; ++i) {
+    event_base_loop(base, EVLOOP_NONBLOCK);
+    char tmp[8];
+    const ssize_t n = ::read(sv[1], tmp, sizeof tmp);
+    if (n > 0)
+      got.append(tmp, size_t(n));
+    else
+      ::usleep(1000);
+  }
+  BOOST_TEST(got == "out");
+  BOOST_TEST(log.text == "0>3 3>0 ");
+  bufferevent_free(bev);
+  event_base_free(base);
+  ::close(sv[1]);
+}
+#endif
+
 BOOST_AUTO_TEST_SUITE_END()
 
 namespace {
