@@ -2,6 +2,7 @@
 # Installs what evasio needs on Debian 12, from Debian's packages only.
 # libevent-dev is the oracle of the differential tests (and the benchmark's
 # comparison): never linked into evasio. strace: the ctest bench_syscalls_pingpong.
+# netbase: /etc/services, for evutil_getaddrinfo's service-name cases.
 # --with-acceptance: what scripts/acceptance/dropin.sh needs to build memcached
 # and tmux from their git trees (autogen.sh: autoconf, automake; tmux: bison,
 # ncurses; memcached's t/ suite: perl, prove) and libevent-dev for its --oracle.
@@ -10,7 +11,7 @@ set -euo pipefail
 pkgs=(cmake make g++ pkg-config libboost1.81-dev)
 for arg in "$@"; do
   case $arg in
-    --with-tests) pkgs+=(libboost-test1.81-dev libevent-dev clang libclang-rt-14-dev strace autoconf automake) ;;
+    --with-tests) pkgs+=(libboost-test1.81-dev libevent-dev clang libclang-rt-14-dev strace autoconf automake netbase) ;;
     --with-acceptance) pkgs+=(libevent-dev autoconf automake bison libncurses-dev perl util-linux binutils) ;;
     *) echo "usage: $0 [--with-tests] [--with-acceptance]" >&2; exit 2 ;;
   esac

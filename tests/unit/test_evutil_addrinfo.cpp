@@ -275,8 +275,26 @@ BOOST_AUTO_TEST_CASE(null_node_passive_any_family_gives_both_wildcards) {
 
 // ---- names -----------------------------------------------------------------------
 
+// Whether the C library itself resolves "localhost" (a minimal root may
+// have no /etc/hosts): if not, evutil_getaddrinfo must fail as it does.
+bool system_knows_localhost(const lookup& l) {
+  struct addrinfo hints {};
+  hints.ai_family = AF_INET;
+  struct addrinfo* res = nullptr;
+  const int rc = ::getaddrinfo("localhost", nullptr, &hints, &res);
+  if (res)
+    ::freeaddrinfo(res);
+  if (rc != 0) {
+    BOOST_TEST_MESSAGE("the C library does not resolve localhost here (no /etc/hosts?)");
+    BOOST_TEST(l.rc != 0);
+  }
+  return rc == 0;
+}
+
 BOOST_AUTO_TEST_CASE(localhost_resolves_to_the_ipv4_loopback) {
   const lookup l = resolve("localhost", "80", AF_INET, SOCK_STREAM, 0, 0);
+  if (!system_knows_localhost(l))
+    return;
   BOOST_REQUIRE(l.rc == 0);
   BOOST_REQUIRE(!l.entries.empty());
   BOOST_TEST(l.entries[0].address == "127.0.0.1");
@@ -285,6 +303,8 @@ BOOST_AUTO_TEST_CASE(localhost_resolves_to_the_ipv4_loopback) {
 
 BOOST_AUTO_TEST_CASE(canonname_is_set_on_the_first_entry_only) {
   const lookup l = resolve("localhost", nullptr, AF_INET, 0, 0, EVUTIL_AI_CANONNAME);
+  if (!system_knows_localhost(l))
+    return;
   BOOST_REQUIRE(l.rc == 0);
   BOOST_REQUIRE(l.entries.size() >= 2u);
   BOOST_TEST(l.entries[0].canonname == "localhost");
