@@ -187,8 +187,10 @@ private:
     // While a connect is in progress, writability tells its outcome.
     if (connecting_ && connect_wait_)
       return watch().is_open();
-    // With an fd, libevent deletes the write event once the output is empty.
-    return (enabled & EV_WRITE) && write_added_ && (!watch().is_open() || output_.length());
+    // Added even with nothing to write: once writable, libevent's write
+    // event finds the output empty, deletes itself and calls the write
+    // callback (programs enable EV_WRITE to be called back so).
+    return (enabled & EV_WRITE) && write_added_;
   }
   // Pending, with an fd to wait on.
   bool want_read() const noexcept { return pending_read() && watch().is_open(); }
@@ -204,11 +206,15 @@ private:
   // An attempt also while a connect is under way: finish_connect looks, and
   // waits for writability if it is not done (this may be another thread,
   // where a wait on what it saw here could miss the edge).
+  // With nothing to write, a wait: the write callback is due once the fd
+  // is writable, which the watch may already know.
   void schedule_write() {
     if (want_write() && write_.state == op::none)
-      start(write_, op::kick);
+      output_.length() || connecting_ ? start(write_, op::kick)
+                                       : start(write_, op::wait, fd_watch::mode::wait);
   }
   void start(direction& d, op kind);
+  void start(direction& d, op kind, fd_watch::mode m);
   void launch(direction& d, fd_watch::mode m);
   void stop(direction& d) noexcept;
   static void on_watch(void* slot, fd_watch::dir dir, fd_watch::result r);
@@ -351,11 +357,16 @@ void socket_bufferevent::on_timeout(bool reading, unsigned seq, unsigned gen) {
   run_eventcb((reading ? BEV_EVENT_READING : BEV_EVENT_WRITING) | BEV_EVENT_TIMEOUT, ETIMEDOUT);
 }
 
+// op::wait here follows a short read or write in this handler.
 void socket_bufferevent::start(direction& d, op kind) {
+  start(d, kind, kind == op::kick ? fd_watch::mode::probe : fd_watch::mode::after_short);
+}
+
+void socket_bufferevent::start(direction& d, op kind, fd_watch::mode m) {
   d.state = kind;
   ++d.seq;
-  if (!d.in_flight)  // op::wait always follows a short read or write in this handler
-    launch(d, kind == op::kick ? fd_watch::mode::probe : fd_watch::mode::after_short);
+  if (!d.in_flight)
+    launch(d, m);
   // else: the callback of the operation under way launches this one
 }
 
@@ -507,11 +518,22 @@ bool socket_bufferevent::finish_connect() {
 }
 
 void socket_bufferevent::do_write() {
+  const bool connected = connecting_;  // this wakeup tells the connect's outcome
   if (connecting_ && !finish_connect())
     return;
   if (!want_write())
     return;
   const size_t before = output_.length();
+  if (before == 0) {
+    // As libevent's write event finding nothing to write: it deletes
+    // itself, and tells the program (unless it just told CONNECTED).
+    write_added_ = false;
+    if (!connected) {
+      ev_base->note_callback();
+      run_writecb();
+    }
+    return;
+  }
   ssize_t r = output_.write_to(fd_, before, is_socket_);
   if (not_a_socket(r))
     r = output_.write_to(fd_, before, is_socket_);
@@ -532,6 +554,8 @@ void socket_bufferevent::do_write() {
   if (output_.length()) {
     // Short: the socket is full, wait for room. Whole but more left: go on.
     start(write_, output_.last_write_was_short() ? op::wait : op::kick);
+  } else {
+    write_added_ = false;  // libevent deletes the drained write event
   }
   if (output_.length() <= wm_write.low)
     run_writecb();

@@ -552,6 +552,108 @@ BOOST_AUTO_TEST_CASE(writing_disabled_keeps_the_output_until_enabled) {
   bufferevent_free(bev);
 }
 
+// libevent adds its write event on bufferevent_enable(EV_WRITE) whatever the
+// output holds: once the socket is writable the event finds nothing to
+// write, deletes itself and calls the write callback. Programs enable
+// EV_WRITE to be called back so (tmux's control clients do).
+BOOST_AUTO_TEST_CASE(enabling_writing_with_empty_output_calls_the_write_callback_once) {
+  socket_pair s;
+  struct bufferevent* bev = bufferevent_socket_new(base, s.a.get(), 0);
+  seen_t seen;
+  bufferevent_setcb(bev, nullptr, on_write_count, on_event, &seen);
+  BOOST_REQUIRE(bufferevent_enable(bev, EV_WRITE) == 0);
+  BOOST_TEST(event_base_loop(base, EVLOOP_ONCE | EVLOOP_NONBLOCK) == 0);
+  BOOST_TEST(seen.writes == 1);
+  BOOST_TEST(seen.output_at_write == 0u);
+  // The event deleted itself: nothing is pending any more.
+  BOOST_TEST(event_base_dispatch(base) == 1);
+  BOOST_TEST(seen.writes == 1);
+  BOOST_TEST(seen.events == 0);
+  bufferevent_free(bev);
+}
+
+BOOST_AUTO_TEST_CASE(each_enable_of_writing_with_empty_output_brings_one_write_callback) {
+  socket_pair s;
+  struct bufferevent* bev = bufferevent_socket_new(base, s.a.get(), 0);
+  seen_t seen;
+  bufferevent_setcb(bev, nullptr, on_write_count, nullptr, &seen);
+  for (int i = 1; i <= 3; ++i) {
+    BOOST_REQUIRE(bufferevent_enable(bev, EV_WRITE) == 0);
+    event_base_dispatch(base);
+    BOOST_TEST(seen.writes == i);
+  }
+  bufferevent_free(bev);
+}
+
+// bufferevent_socket_new turns writing on (get_enabled says EV_WRITE) but
+// adds no event: no callback until something is written or enabled.
+BOOST_AUTO_TEST_CASE(a_new_bufferevent_calls_no_write_callback_by_itself) {
+  socket_pair s;
+  struct bufferevent* bev = bufferevent_socket_new(base, s.a.get(), 0);
+  seen_t seen;
+  bufferevent_setcb(bev, nullptr, on_write_count, nullptr, &seen);
+  BOOST_TEST(bufferevent_get_enabled(bev) == EV_WRITE);
+  BOOST_TEST(event_base_dispatch(base) == 1);
+  BOOST_TEST(seen.writes == 0);
+  bufferevent_free(bev);
+}
+
+// Enabling only reading leaves the write event out.
+BOOST_AUTO_TEST_CASE(enabling_reading_alone_calls_no_write_callback) {
+  socket_pair s;
+  struct bufferevent* bev = bufferevent_socket_new(base, s.a.get(), 0);
+  seen_t seen;
+  bufferevent_setcb(bev, on_read_count, on_write_count, nullptr, &seen);
+  BOOST_REQUIRE(bufferevent_enable(bev, EV_READ) == 0);
+  send_str(s.b.get(), "x");
+  BOOST_REQUIRE(pump(base, [&] { return seen.reads == 1; }));
+  BOOST_TEST(seen.writes == 0);
+  bufferevent_free(bev);
+}
+
+// setfd enables again what is enabled: writing, so the write callback comes.
+BOOST_AUTO_TEST_CASE(setfd_with_writing_enabled_calls_the_write_callback) {
+  socket_pair s;
+  struct bufferevent* bev = bufferevent_socket_new(base, -1, 0);
+  seen_t seen;
+  bufferevent_setcb(bev, nullptr, on_write_count, nullptr, &seen);
+  BOOST_REQUIRE(bufferevent_setfd(bev, s.a.get()) == 0);
+  event_base_dispatch(base);
+  BOOST_TEST(seen.writes == 1);
+  bufferevent_free(bev);
+}
+
+// A connect that completes with nothing to write reports CONNECTED and
+// no write callback (libevent calls it only when it wrote something).
+BOOST_AUTO_TEST_CASE(a_connect_completing_with_empty_output_calls_no_write_callback) {
+  tcp_listener lst;
+  struct bufferevent* bev = bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE);
+  seen_t seen;
+  bufferevent_setcb(bev, nullptr, on_write_count, on_event, &seen);
+  BOOST_REQUIRE(bufferevent_socket_connect(bev, lst.addr.sa(), lst.addr.ilen()) == 0);
+  event_base_dispatch(base);
+  BOOST_TEST(seen.events == 1);
+  BOOST_TEST(what_at(seen, 0) == BEV_EVENT_CONNECTED);
+  BOOST_TEST(seen.writes == 0);
+  bufferevent_free(bev);
+}
+
+// With a write timeout, the write event that finds nothing to write is
+// gone before the timeout: no BEV_EVENT_TIMEOUT later.
+BOOST_AUTO_TEST_CASE(a_write_timeout_does_not_fire_after_an_empty_write_callback) {
+  socket_pair s;
+  struct bufferevent* bev = bufferevent_socket_new(base, s.a.get(), 0);
+  seen_t seen;
+  bufferevent_setcb(bev, nullptr, on_write_count, on_event, &seen);
+  const timeval tv = ms_tv(20);
+  bufferevent_set_timeouts(bev, nullptr, &tv);
+  BOOST_REQUIRE(bufferevent_enable(bev, EV_WRITE) == 0);
+  event_base_dispatch(base);
+  BOOST_TEST(seen.writes == 1);
+  BOOST_TEST(seen.events == 0);
+  bufferevent_free(bev);
+}
+
 // ---- watermarks ------------------------------------------------------------------------
 
 BOOST_AUTO_TEST_CASE(getwatermark_returns_what_setwatermark_set) {
