@@ -104,6 +104,26 @@ int take_tag(struct evbuffer* buf, ev_uint32_t* tag) {
   return used;
 }
 
+// A record's tag and payload length, from one look at the buffer. As
+// libevent, a tag that decodes is taken even when the length then fails, or
+// (need_tag given) is not the tag wanted. 0, or -1.
+int take_header(struct evbuffer* buf, ev_uint32_t* tag, ev_uint32_t* len,
+                const ev_uint32_t* need_tag = nullptr) {
+  if (!buf)
+    return -1;
+  const head h = peek(buf);
+  ev_uint32_t t;
+  const int tag_size = decode_tag(h.b, h.n, &t);
+  if (tag_size < 0)
+    return -1;
+  if (tag)
+    *tag = t;
+  const size_t after = static_cast<size_t>(tag_size);
+  const int len_size = need_tag && t != *need_tag ? -1 : decode_number(h.b + after, h.n - after, len);
+  evbuffer_drain(buf, after + static_cast<size_t>(len_size < 0 ? 0 : len_size));
+  return len_size < 0 ? -1 : 0;
+}
+
 template <class T>
 void marshal_number(struct evbuffer* buf, ev_uint32_t tag, T n) {
   unsigned char data[sizeof(T) + 1];
@@ -115,8 +135,8 @@ void marshal_number(struct evbuffer* buf, ev_uint32_t tag, T n) {
 // must not be longer than the length says.
 template <class T>
 int unmarshal_number(struct evbuffer* buf, ev_uint32_t need_tag, T* out) {
-  ev_uint32_t tag, len;
-  if (!out || take_tag(buf, &tag) < 0 || tag != need_tag || take_number(buf, &len) < 0)
+  ev_uint32_t len;
+  if (!out || take_header(buf, nullptr, &len, &need_tag) < 0)
     return -1;
   if (evbuffer_get_length(buf) < len)
     return -1;
@@ -216,7 +236,7 @@ void evtag_marshal_timeval(struct evbuffer* evbuf, ev_uint32_t tag, struct timev
 // The tag and the length go even when the payload is not all there yet.
 int evtag_unmarshal_header(struct evbuffer* evbuf, ev_uint32_t* ptag) {
   ev_uint32_t len;
-  if (take_tag(evbuf, ptag) < 0 || take_number(evbuf, &len) < 0)
+  if (take_header(evbuf, ptag, &len) < 0)
     return -1;
   if (evbuffer_get_length(evbuf) < len || len > static_cast<ev_uint32_t>(std::numeric_limits<int>::max()))
     return -1;

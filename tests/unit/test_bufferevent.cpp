@@ -654,6 +654,31 @@ BOOST_AUTO_TEST_CASE(a_write_timeout_does_not_fire_after_an_empty_write_callback
   bufferevent_free(bev);
 }
 
+#ifdef EVASIO_VERSION
+// libevent's epoll backend refuses a regular file (bufferevent_enable fails
+// with EPERM, nothing is written); its poll backend, which programs choose
+// with EVENT_NOEPOLL for this (tmux), takes it as always ready. evasio does
+// what poll does: the bytes go to the file and the write callback comes.
+BOOST_AUTO_TEST_CASE(a_bufferevent_on_a_regular_file_writes_to_it) {
+  char path[] = "/tmp/evasio_bev_file_XXXXXX";
+  Fd file(::mkstemp(path));
+  BOOST_REQUIRE(file.valid());
+  ::unlink(path);
+  struct bufferevent* bev = bufferevent_socket_new(base, file.get(), 0);
+  seen_t seen;
+  bufferevent_setcb(bev, nullptr, on_write_count, on_event, &seen);
+  BOOST_REQUIRE(bufferevent_write(bev, "line\n", 5) == 0);
+  BOOST_REQUIRE(bufferevent_enable(bev, EV_WRITE) == 0);
+  event_base_dispatch(base);
+  BOOST_TEST(seen.writes == 1);
+  BOOST_TEST(seen.events == 0);
+  char got[8] = {};
+  BOOST_TEST(::pread(file.get(), got, sizeof got, 0) == 5);
+  BOOST_TEST(std::string(got) == "line\n");
+  bufferevent_free(bev);
+}
+#endif
+
 // ---- watermarks ------------------------------------------------------------------------
 
 BOOST_AUTO_TEST_CASE(getwatermark_returns_what_setwatermark_set) {
