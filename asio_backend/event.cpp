@@ -1063,7 +1063,7 @@ void* event_self_cbarg(void) { return &self_cbarg_tag; }
 size_t event_get_struct_event_size(void) { return sizeof(struct event); }
 
 int event_add(struct event* ev, const struct timeval* tv) {
-  debug_on_add(ev);  // debug mode: must be initialised
+  debug_on_use(ev, "event_add");  // debug mode: must be initialised
   if (!on_base(ev, "event_add"))
     return fail(-1, EINVAL);
   event_impl* e = impl(ev);
@@ -1072,7 +1072,7 @@ int event_add(struct event* ev, const struct timeval* tv) {
 
 namespace {
 int del_event(struct event* ev, event_core::del_wait wait, const char* fn) {
-  debug_on_del(ev);  // debug mode: must be initialised
+  debug_on_use(ev, "event_del");  // debug mode: must be initialised
   if (!on_base(ev, fn))
     return fail(-1, EINVAL);
   event_impl* e = impl(ev);

@@ -4,6 +4,7 @@
 #include "detail/current_base.hpp"
 #include "detail/event_core.hpp"
 #include "detail/fd_watch.hpp"
+#include "detail/global.hpp"
 #include "detail/log.hpp"
 #include "detail/timeval.hpp"
 
@@ -60,7 +61,10 @@ event_base::event_base(asio::io_context* borrowed, const base_settings& settings
       ctx_(borrowed ? borrowed : owned_.get()),
       multi_threaded_(borrowed || locks(settings)),
       self_(std::make_shared<event_base*>(this)),
-      events_(std::make_unique<event_core>(*this)) {}
+      events_(std::make_unique<event_core>(*this)) {
+  debug_note_too_late();
+  debug_note_base_created();
+}
 
 event_base::~event_base() {
   // Survivors lose their Asio objects now, while the io_context still exists.

@@ -87,9 +87,9 @@ const evthread_lock_callbacks pthread_lock_fns = {
 const evthread_condition_callbacks pthread_cond_fns = {
     EVTHREAD_CONDITION_API_VERSION, pt_alloc_cond, pt_free_cond, pt_signal, pt_wait};
 
-// As libevent: threads must be set up before debug mode has seen a base.
+// As libevent: with debug mode on, threads are set up before any base.
 void check_not_too_late_for_threads() {
-  if (debug_mode_on.load() && debug_too_late.load())
+  if (debug_mode_on.load() && threadable_ctx_created.load())
     fatal(1, "evthread initialization must be called BEFORE anything else!");
 }
 
@@ -99,6 +99,7 @@ namespace evasio::detail {
 
 std::atomic<bool> debug_mode_on{false};
 std::atomic<bool> debug_too_late{false};
+std::atomic<bool> threadable_ctx_created{false};
 
 // Each function the program gave replaces its own libc one, as libevent's.
 void* mm_malloc(std::size_t n) noexcept {

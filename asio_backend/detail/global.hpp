@@ -18,12 +18,18 @@ void mm_free(void* p) noexcept;
 
 // Debug mode. Each hook is one relaxed load when debug mode is off.
 extern std::atomic<bool> debug_mode_on;
-// Something made an event or base: too late to turn debug mode on.
+// Something made or used an event, or made a base: too late to turn debug
+// mode on.
 extern std::atomic<bool> debug_too_late;
-inline void debug_note_too_late() noexcept {
-  if (!debug_too_late.load(std::memory_order_relaxed))
-    debug_too_late.store(true, std::memory_order_relaxed);
+// A base was made (libevent's "threadable context"): with debug mode on,
+// too late to set up threads.
+extern std::atomic<bool> threadable_ctx_created;
+inline void set_once(std::atomic<bool>& flag) noexcept {
+  if (!flag.load(std::memory_order_relaxed))
+    flag.store(true, std::memory_order_relaxed);
 }
+inline void debug_note_too_late() noexcept { set_once(debug_too_late); }
+inline void debug_note_base_created() noexcept { set_once(threadable_ctx_created); }
 namespace debug_detail {
 void note_assign(const struct event* ev) noexcept;
 void assert_setup(const struct event* ev, const char* fn) noexcept;
@@ -34,19 +40,12 @@ void note_unassign(const struct event* ev) noexcept;
 // the loop deletes fired one-shot events); it becomes known.
 inline void debug_on_assign(const struct event* ev) noexcept {
   if (ev && debug_mode_on.load(std::memory_order_relaxed)) debug_detail::note_assign(ev);
-  else debug_note_too_late();
+  debug_note_too_late();
 }
-// event_add: ev must be known.
-inline void debug_on_add(const struct event* ev) noexcept {
-  if (ev && debug_mode_on.load(std::memory_order_relaxed)) debug_detail::assert_setup(ev, "event_add");
-}
-// event_del: ev must be known.
-inline void debug_on_del(const struct event* ev) noexcept {
-  if (ev && debug_mode_on.load(std::memory_order_relaxed)) debug_detail::assert_setup(ev, "event_del");
-}
-// Any other use (event_active, ...): ev must be known.
+// event_add, event_del, event_active, ...: ev must be known.
 inline void debug_on_use(const struct event* ev, const char* fn) noexcept {
   if (ev && debug_mode_on.load(std::memory_order_relaxed)) debug_detail::assert_setup(ev, fn);
+  debug_note_too_late();
 }
 // event_free, after its event_del: ev is forgotten.
 inline void debug_on_unassign(const struct event* ev) noexcept {

@@ -9,6 +9,7 @@
 
 #include <event2/event.h>
 #include <event2/event_struct.h>
+#include <event2/thread.h>
 
 #include "fixtures.hpp"
 
@@ -243,6 +244,28 @@ BOOST_AUTO_TEST_CASE(enabling_debug_mode_after_a_base_exists_is_fatal) {
       false);
   BOOST_TEST(o.exit_code == exit_other_fatal);
   BOOST_TEST(mentions(o, "must be called *before*"), o.error_log);
+}
+
+// In debug mode threads must be set up before any base; events made
+// without a base do not count.
+BOOST_AUTO_TEST_CASE(threads_may_be_set_up_after_an_event_but_before_any_base) {
+  const Outcome o = in_debug_child([] {
+    struct event ev;
+    event_assign(&ev, nullptr, -1, 0, nop_cb, nullptr);
+    if (evthread_use_pthreads() != 0)
+      ::_exit(1);
+  });
+  BOOST_TEST(o.exit_code == exit_returned, o.error_log);
+}
+
+BOOST_AUTO_TEST_CASE(setting_up_threads_after_a_base_exists_is_fatal) {
+  const Outcome o = in_debug_child([] {
+    event_base* base = event_base_new();
+    evthread_use_pthreads();
+    event_base_free(base);
+  });
+  BOOST_TEST(o.exit_code == exit_other_fatal);
+  BOOST_TEST(mentions(o, "BEFORE anything else"), o.error_log);
 }
 
 BOOST_AUTO_TEST_CASE(without_a_fatal_callback_an_internal_error_aborts) {
