@@ -142,6 +142,21 @@ inline Addr address_of(evconnlistener* l) { return local_address(evconnlistener_
 
 // ---- sockets and fd limits ------------------------------------------------------
 
+// A connected AF_UNIX stream socketpair: `a` is ours (non-blocking, for a
+// bufferevent or an event), `b` the plain peer (blocking unless asked).
+struct socket_pair {
+  explicit socket_pair(bool peer_nonblocking = false) {
+    int s[2];
+    BOOST_REQUIRE(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, s) == 0);
+    a.reset(s[0]);
+    b.reset(s[1]);
+    BOOST_REQUIRE(::fcntl(s[0], F_SETFL, ::fcntl(s[0], F_GETFL) | O_NONBLOCK) == 0);
+    if (peer_nonblocking)
+      BOOST_REQUIRE(::fcntl(s[1], F_SETFL, ::fcntl(s[1], F_GETFL) | O_NONBLOCK) == 0);
+  }
+  Fd a, b;
+};
+
 // A connected loopback TCP pair: first is ours (non-blocking, for a
 // bufferevent or a listener), second the peer (blocking).
 inline std::pair<Fd, Fd> tcp_pair() {

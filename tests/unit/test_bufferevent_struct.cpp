@@ -49,18 +49,7 @@ struct base_fixture : nettest::AlarmedBase<30> {
   base_fixture() { nettest::ignore_sigpipe(); }
 };
 
-// A connected AF_UNIX stream socketpair: `a` for the bufferevent
-// (non-blocking), `b` the plain peer.
-struct socket_pair {
-  socket_pair() {
-    int s[2];
-    BOOST_REQUIRE(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, s) == 0);
-    BOOST_REQUIRE(evutil_make_socket_nonblocking(s[0]) == 0);
-    a.reset(s[0]);
-    b.reset(s[1]);
-  }
-  Fd a, b;
-};
+using nettest::socket_pair;
 
 // A bufferevent freed at scope exit.
 struct Bev {

@@ -16,6 +16,8 @@
 
 #include <event2/buffer.h>
 
+#include "buffers.hpp"
+
 #include <sys/uio.h>
 
 #include <cerrno>
@@ -28,22 +30,8 @@
 
 namespace {
 
-// A buffer owned for the length of a test case.
-struct Buf {
-  evbuffer* b = evbuffer_new();
-  Buf() { BOOST_REQUIRE(b); }
-  ~Buf() {
-    if (b)
-      evbuffer_free(b);
-  }
-  Buf(const Buf&) = delete;
-  Buf& operator=(const Buf&) = delete;
-  operator evbuffer*() const { return b; }
-  void free() {
-    evbuffer_free(b);
-    b = nullptr;
-  }
-};
+using nettest::Buf;
+
 
 void add(evbuffer* b, const std::string& s) {
   BOOST_REQUIRE_EQUAL(evbuffer_add(b, s.data(), s.size()), 0);

@@ -9,6 +9,8 @@
 #include <event2/bufferevent.h>
 #include <event2/event.h>
 
+#include "buffers.hpp"
+
 #include <sys/socket.h>
 
 #include <fcntl.h>
@@ -20,20 +22,8 @@
 
 namespace {
 
-struct Buf {
-  evbuffer* b = evbuffer_new();
-  Buf() { BOOST_REQUIRE(b); }
-  ~Buf() { evbuffer_free(b); }
-  Buf(const Buf&) = delete;
-  Buf& operator=(const Buf&) = delete;
-  operator evbuffer*() const { return b; }
-  std::string str() const {
-    std::string s(evbuffer_get_length(b), '\0');
-    if (!s.empty())
-      evbuffer_copyout(b, &s[0], s.size());
-    return s;
-  }
-};
+using nettest::Buf;
+
 
 // A non-blocking pipe, closed at scope exit.
 struct Pipe {

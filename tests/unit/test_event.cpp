@@ -68,16 +68,7 @@ struct pipe_pair {
   nettest::Fd r, w;
 };
 
-// A connected AF_UNIX stream socketpair, both ends non-blocking.
-struct socket_pair {
-  socket_pair() {
-    int s[2];
-    BOOST_REQUIRE(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0, s) == 0);
-    a.reset(s[0]);
-    b.reset(s[1]);
-  }
-  nettest::Fd a, b;
-};
+using nettest::socket_pair;
 
 // What callbacks saw.
 struct rec {
@@ -408,7 +399,7 @@ BOOST_AUTO_TEST_CASE(read_event_fires_at_end_of_file_of_a_pipe) {
 }
 
 BOOST_AUTO_TEST_CASE(closed_event_reports_that_the_peer_closed) {
-  socket_pair s;
+  socket_pair s(true);
   rec seen;
   event* ev = event_new(base, s.a.get(), EV_CLOSED, record_cb, &seen);
   BOOST_REQUIRE(event_add(ev, nullptr) == 0);
@@ -421,7 +412,7 @@ BOOST_AUTO_TEST_CASE(closed_event_reports_that_the_peer_closed) {
 }
 
 BOOST_AUTO_TEST_CASE(write_event_fires_when_the_socket_is_writable) {
-  socket_pair s;
+  socket_pair s(true);
   rec seen;
   event* ev = event_new(base, s.a.get(), EV_WRITE, record_cb, &seen);
   BOOST_REQUIRE(event_add(ev, nullptr) == 0);
@@ -434,7 +425,7 @@ BOOST_AUTO_TEST_CASE(write_event_fires_when_the_socket_is_writable) {
 }
 
 BOOST_AUTO_TEST_CASE(persistent_write_event_fires_again_while_writable) {
-  socket_pair s;
+  socket_pair s(true);
   struct ctx_t {
     event* ev = nullptr;
     int calls = 0;
@@ -456,7 +447,7 @@ BOOST_AUTO_TEST_CASE(persistent_write_event_fires_again_while_writable) {
 }
 
 BOOST_AUTO_TEST_CASE(write_event_waits_while_the_socket_buffer_is_full) {
-  socket_pair s;
+  socket_pair s(true);
   // Fill a's send path until the kernel says EAGAIN.
   std::vector<char> chunk(65536, 'x');
   while (::send(s.a.get(), chunk.data(), chunk.size(), MSG_DONTWAIT) > 0) {
@@ -481,7 +472,7 @@ BOOST_AUTO_TEST_CASE(write_event_waits_while_the_socket_buffer_is_full) {
 }
 
 BOOST_AUTO_TEST_CASE(read_and_write_events_on_one_fd_fire_independently) {
-  socket_pair s;
+  socket_pair s(true);
   rec rd, wr;
   event* r = event_new(base, s.a.get(), EV_READ, record_cb, &rd);
   event* w = event_new(base, s.a.get(), EV_WRITE, record_cb, &wr);
@@ -898,7 +889,7 @@ BOOST_AUTO_TEST_CASE(event_free_of_an_active_event_before_it_runs_cancels_its_ca
 // ---- event_pending ------------------------------------------------------------------
 
 BOOST_AUTO_TEST_CASE(event_pending_reports_the_added_kinds_and_the_timeout) {
-  socket_pair s;
+  socket_pair s(true);
   event* ev = event_new(base, s.a.get(), EV_READ | EV_WRITE, noop_cb, nullptr);
   BOOST_TEST(event_pending(ev, EV_READ | EV_WRITE | EV_TIMEOUT, nullptr) == 0);
   BOOST_REQUIRE(event_add(ev, nullptr) == 0);
@@ -1627,7 +1618,7 @@ BOOST_AUTO_TEST_CASE(many_persistent_events_added_one_pass_at_a_time_run_once_pe
 }
 
 BOOST_AUTO_TEST_CASE(evloop_once_nonblock_runs_an_always_ready_persistent_event_once_per_call) {
-  socket_pair s;
+  socket_pair s(true);
   rec seen;
   event* ev = event_new(base, s.a.get(), EV_WRITE | EV_PERSIST, record_cb, &seen);
   BOOST_REQUIRE(event_add(ev, nullptr) == 0);
@@ -1639,7 +1630,7 @@ BOOST_AUTO_TEST_CASE(evloop_once_nonblock_runs_an_always_ready_persistent_event_
 }
 
 BOOST_AUTO_TEST_CASE(oneshot_event_added_again_by_its_callback_runs_in_the_next_pass_not_this_one) {
-  socket_pair s;
+  socket_pair s(true);
   struct ctx_t {
     event* ev = nullptr;
     int calls = 0;
@@ -1674,7 +1665,7 @@ BOOST_AUTO_TEST_CASE(edge_triggered_read_event_callback_gets_EV_ET_with_EV_READ)
 }
 
 BOOST_AUTO_TEST_CASE(edge_triggered_write_event_callback_gets_EV_ET_with_EV_WRITE) {
-  socket_pair s;
+  socket_pair s(true);
   rec seen;
   event* ev = event_new(base, s.a.get(), EV_WRITE | EV_ET, record_cb, &seen);
   BOOST_REQUIRE(event_add(ev, nullptr) == 0);

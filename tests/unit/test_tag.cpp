@@ -11,6 +11,8 @@
 #include <event2/tag.h>
 #include <event2/tag_compat.h>
 
+#include "buffers.hpp"
+
 #include <sys/time.h>
 
 #include <cstdint>
@@ -29,25 +31,8 @@ int evtag_decode_tag(ev_uint32_t* ptag, struct evbuffer* evbuf);
 
 namespace {
 
-struct Buf {
-  evbuffer* b = evbuffer_new();
-  Buf() { BOOST_REQUIRE(b); }
-  ~Buf() { evbuffer_free(b); }
-  Buf(const Buf&) = delete;
-  Buf& operator=(const Buf&) = delete;
-  operator evbuffer*() const { return b; }
-  std::vector<unsigned char> bytes() const {
-    std::vector<unsigned char> v(evbuffer_get_length(b));
-    if (!v.empty())
-      evbuffer_copyout(b, v.data(), v.size());
-    return v;
-  }
-  size_t length() const { return evbuffer_get_length(b); }
-  void put(std::initializer_list<unsigned char> v) {
-    std::vector<unsigned char> d(v);
-    evbuffer_add(b, d.data(), d.size());
-  }
-};
+using nettest::Buf;
+
 
 using bytes = std::vector<unsigned char>;
 
