@@ -11,6 +11,8 @@
 #include <event2/bufferevent.h>
 #include <event2/bufferevent_struct.h>
 
+#include "transcript.h"
+
 #include <signal.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -19,16 +21,6 @@
 #include <sys/time.h>
 #include <unistd.h>
 
-static const char *yes(int b) { return b ? "yes" : "no"; }
-
-static void on_alarm(int sig)
-{
-	static const char msg[] = "TIMEOUT in scenario bufferevent_struct\n";
-	ssize_t r = write(STDOUT_FILENO, msg, sizeof msg - 1);
-	(void)r;
-	(void)sig;
-	_exit(2);
-}
 
 /* ---- layout ---------------------------------------------------------- */
 
@@ -40,7 +32,7 @@ static void print_layout(void)
 	printf("layout: offsetof be_ops %lu\n", (unsigned long)offsetof(struct bufferevent, be_ops));
 	printf("layout: offsetof ev_read %lu\n", (unsigned long)offsetof(struct bufferevent, ev_read));
 	printf("layout: ev_write right after ev_read: %s\n",
-	    yes(offsetof(struct bufferevent, ev_write) ==
+	    yn(offsetof(struct bufferevent, ev_write) ==
 		offsetof(struct bufferevent, ev_read) + sizeof(struct event)));
 	printf("layout: offsetof input %lu\n", OFFSET(input));
 	printf("layout: offsetof output %lu\n", OFFSET(output));
@@ -74,10 +66,10 @@ struct state {
 static void print_fields(const char *who, struct bufferevent *bev, struct state *st)
 {
 	printf("%s: ev_base is the base: %s, agrees with get_base: %s\n", who,
-	    yes(bev->ev_base == st->base), yes(bev->ev_base == bufferevent_get_base(bev)));
+	    yn(bev->ev_base == st->base), yn(bev->ev_base == bufferevent_get_base(bev)));
 	printf("%s: input/output are get_input/get_output: %s/%s\n", who,
-	    yes(bev->input == bufferevent_get_input(bev)),
-	    yes(bev->output == bufferevent_get_output(bev)));
+	    yn(bev->input == bufferevent_get_input(bev)),
+	    yn(bev->output == bufferevent_get_output(bev)));
 	printf("%s: enabled %d (get_enabled %d)\n", who, bev->enabled, bufferevent_get_enabled(bev));
 	printf("%s: input %lu output %lu bytes\n", who,
 	    (unsigned long)evbuffer_get_length(bev->input),
@@ -88,7 +80,7 @@ static void print_fields(const char *who, struct bufferevent *bev, struct state 
 	printf("%s: timeout_read %ld.%06ld timeout_write %ld.%06ld\n", who,
 	    (long)bev->timeout_read.tv_sec, (long)bev->timeout_read.tv_usec,
 	    (long)bev->timeout_write.tv_sec, (long)bev->timeout_write.tv_usec);
-	printf("%s: cbarg is the state: %s\n", who, yes(bev->cbarg == st));
+	printf("%s: cbarg is the state: %s\n", who, yn(bev->cbarg == st));
 }
 
 /* The server echoes through the fields alone. */
@@ -143,8 +135,8 @@ static void echo_exchange(void)
 	/* The client's callbacks through setcb, the server's assigned. */
 	bufferevent_setcb(st.client, client_read, NULL, client_event, &st);
 	printf("client: readcb/writecb/errorcb set: %s/%s/%s\n",
-	    yes(st.client->readcb == client_read), yes(st.client->writecb == NULL),
-	    yes(st.client->errorcb == client_event));
+	    yn(st.client->readcb == client_read), yn(st.client->writecb == NULL),
+	    yn(st.client->errorcb == client_event));
 	st.server->readcb = server_read;
 	st.server->cbarg = &st;
 	bufferevent_setwatermark(st.client, EV_READ, 4, 1024);
@@ -193,14 +185,14 @@ static void base_set_answers(void)
 	bev = bufferevent_socket_new(a, sv[0], BEV_OPT_CLOSE_ON_FREE);
 	r = bufferevent_base_set(b, bev);
 	printf("base_set: idle: %d, now on b: %s\n", r,
-	    yes(bev->ev_base == b && bufferevent_get_base(bev) == b));
+	    yn(bev->ev_base == b && bufferevent_get_base(bev) == b));
 	printf("base_set: same base: %d\n", bufferevent_base_set(b, bev));
 	bufferevent_enable(bev, EV_READ);
 	/* (libevent sets ev_base even when it fails: not printed) */
 	printf("base_set: reading: %d\n", bufferevent_base_set(a, bev));
 	bufferevent_disable(bev, EV_READ);
 	r = bufferevent_base_set(a, bev);
-	printf("base_set: reading disabled: %d, now on a: %s\n", r, yes(bev->ev_base == a));
+	printf("base_set: reading disabled: %d, now on a: %s\n", r, yn(bev->ev_base == a));
 	bufferevent_free(bev);
 	bev = bufferevent_socket_new(a, -1, 0);
 	bufferevent_enable(bev, EV_WRITE);
@@ -213,7 +205,7 @@ static void base_set_answers(void)
 
 int main(void)
 {
-	signal(SIGALRM, on_alarm);
+	transcript_start();
 	alarm(60);
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	print_layout();

@@ -10,6 +10,8 @@
  * Only return values, orders, counts and symbolic flags are printed. */
 #include <event.h>
 
+#include "transcript.h"
+
 #include <errno.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -20,38 +22,6 @@
 #include <sys/time.h>
 #include <unistd.h>
 
-static const char *volatile g_scenario = "startup";
-
-static void on_alarm(int sig)
-{
-	static const char a[] = "TIMEOUT in scenario ";
-	const char *s = g_scenario;
-	ssize_t r;
-	(void)sig;
-	r = write(STDOUT_FILENO, a, sizeof a - 1);
-	r = write(STDOUT_FILENO, s, strlen(s));
-	r = write(STDOUT_FILENO, "\n", 1);
-	(void)r;
-	_exit(3);
-}
-
-static void begin(const char *name)
-{
-	fflush(stdout);
-	g_scenario = name;
-	printf("== %s\n", name);
-	alarm(20);
-}
-
-static void out(const char *fmt, ...)
-{
-	va_list ap;
-	printf("  ");
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf("\n");
-}
 
 static const char *what_name(short w)
 {
@@ -322,11 +292,7 @@ static void sc_bufferevent_new(void)
 
 int main(void)
 {
-	struct sigaction sa;
-	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = on_alarm;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGALRM, &sa, NULL);
+	transcript_start();
 	signal(SIGPIPE, SIG_IGN);
 	setvbuf(stdout, NULL, _IOFBF, 1 << 16);
 

@@ -23,6 +23,8 @@
 #include <event2/buffer.h>
 #include <event2/util.h>
 
+#include "transcript.h"
+
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -44,50 +46,6 @@
 /* ------------------------------------------------------------------ */
 /* Safety net and output. */
 
-static const char *volatile g_scenario = "startup";
-
-static void on_alarm(int sig)
-{
-	const char *a = "TIMEOUT in scenario ";
-	const char *s = g_scenario;
-	ssize_t r;
-	(void)sig;
-	r = write(STDOUT_FILENO, a, strlen(a));
-	r = write(STDOUT_FILENO, s, strlen(s));
-	r = write(STDOUT_FILENO, "\n", 1);
-	(void)r;
-	_exit(3);
-}
-
-static void begin(const char *name)
-{
-	fflush(stdout);
-	g_scenario = name;
-	printf("== %s\n", name);
-	fflush(stdout);
-	alarm(20);
-}
-
-static void end(void)
-{
-	alarm(0);
-	fflush(stdout);
-}
-
-static void out(const char *fmt, ...)
-{
-	va_list ap;
-	printf("  ");
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf("\n");
-}
-
-static const char *yn(int b)
-{
-	return b ? "yes" : "no";
-}
 
 /* EV_* bits as "READ|TIMEOUT", or "0". */
 static const char *evbits(int what)
@@ -2661,11 +2619,7 @@ static void sc_bev_stream_ends(void)
 
 int main(void)
 {
-	struct sigaction sa;
-	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = on_alarm;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGALRM, &sa, NULL);
+	transcript_start();
 	signal(SIGPIPE, SIG_IGN);
 	setvbuf(stdout, NULL, _IOFBF, 1 << 16);
 

@@ -20,6 +20,8 @@
 #include <event2/event_struct.h>
 #include <event2/util.h>
 
+#include "transcript.h"
+
 #include <signal.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -28,34 +30,6 @@
 #include <sys/time.h>
 #include <unistd.h>
 
-static const char *volatile g_scenario = "startup";
-
-static void on_alarm(int sig)
-{
-	const char *a = "TIMEOUT in scenario ";
-	const char *s = g_scenario;
-	ssize_t r;
-	(void)sig;
-	r = write(STDOUT_FILENO, a, strlen(a));
-	r = write(STDOUT_FILENO, s, strlen(s));
-	r = write(STDOUT_FILENO, "\n", 1);
-	(void)r;
-	_exit(3);
-}
-
-static void begin(const char *name)
-{
-	fflush(stdout);
-	g_scenario = name;
-	printf("== %s\n", name);
-	alarm(20);
-}
-
-static void end(void)
-{
-	alarm(0);
-	fflush(stdout);
-}
 
 /* A set of named bits as "A|B", or "0". */
 struct bit_name {
@@ -375,7 +349,7 @@ static void own_names(void)
 int main(void)
 {
 	int fds[2];
-	signal(SIGALRM, on_alarm);
+	transcript_start();
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (evutil_socketpair(AF_UNIX, SOCK_STREAM, 0, fds) < 0)
 		return 1;

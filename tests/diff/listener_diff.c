@@ -20,6 +20,8 @@
 #include <event2/thread.h>
 #include <event2/util.h>
 
+#include "transcript.h"
+
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -46,31 +48,6 @@
 /* Safety net: every scenario runs under an alarm, so that a broken
  * implementation fails with a clear line instead of hanging. */
 
-static const char *volatile g_scenario = "startup";
-
-static void on_alarm(int sig)
-{
-	const char *a = "TIMEOUT in scenario ";
-	const char *s = g_scenario;
-	ssize_t r;
-	(void)sig;
-	r = write(STDOUT_FILENO, a, strlen(a));
-	r = write(STDOUT_FILENO, s, strlen(s));
-	r = write(STDOUT_FILENO, "\n", 1);
-	(void)r;
-	_exit(3);
-}
-
-static void begin(const char *name, unsigned seconds)
-{
-	g_scenario = name;
-	alarm(seconds);
-}
-
-static void end(void)
-{
-	alarm(0);
-}
 
 /* ------------------------------------------------------------------ */
 /* Symbolic names. */
@@ -128,11 +105,6 @@ static const char *famname(int f)
 	}
 	snprintf(other, sizeof other, "family%d", f);
 	return other;
-}
-
-static const char *yn(int b)
-{
-	return b ? "yes" : "no";
 }
 
 static const char *onoff(int v)
@@ -466,7 +438,7 @@ static void sc_info(void)
 {
 	struct event_base *base;
 	ev_uint32_t v;
-	begin("info", 10);
+	scenario_alarm("info", 10);
 	v = event_get_version_number();
 	printf("info: version_number=0x%08lx equals_header=%s\n",
 	    (unsigned long)v, yn(v == (ev_uint32_t)LIBEVENT_VERSION_NUMBER));
@@ -487,7 +459,7 @@ static void sc_randport(const char *label, unsigned flags)
 	struct evconnlistener *l1, *l2;
 	struct acc a1, a2;
 	int c[4], i, r;
-	begin(label, 20);
+	scenario_alarm(label, 20);
 	acc_init(&a1, base, 2);
 	acc_init(&a2, base, 1);
 	l1 = bind_lo(base, on_accept, &a1, flags, -1);
@@ -520,7 +492,7 @@ static void sc_errorcb(void)
 	struct acc a;
 	int sv[2], r;
 	ssize_t w;
-	begin("errorcb", 10);
+	scenario_alarm("errorcb", 10);
 	acc_init(&a, base, 0);
 	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) < 0) {
 		printf("errorcb: socketpair failed\n");
@@ -554,7 +526,7 @@ static void sc_free_in_cb(const char *label, unsigned flags)
 	struct evconnlistener *lev;
 	struct acc a;
 	int c[2], r;
-	begin(label, 10);
+	scenario_alarm(label, 10);
 	acc_init(&a, base, 0);
 	a.action = ACT_FREE;
 	lev = bind_lo(base, on_accept, &a, flags, -1);
@@ -581,7 +553,7 @@ static void sc_closed_clients(void)
 	struct evconnlistener *lev;
 	struct acc a;
 	int i, ok = 0, r;
-	begin("closedclients", 15);
+	scenario_alarm("closedclients", 15);
 	acc_init(&a, base, 3);
 	a.check_eof = 1;
 	lev = bind_lo(base, on_accept, &a, 0, -1);
@@ -612,7 +584,7 @@ static void sc_start_disabled(void)
 	struct evconnlistener *lev;
 	struct acc a;
 	int c, r1, r2, before;
-	begin("startdisabled", 10);
+	scenario_alarm("startdisabled", 10);
 	acc_init(&a, base, 1);
 	lev = bind_lo(base, on_accept, &a, LEV_OPT_DISABLED, -1);
 	if (!lev) {
@@ -644,7 +616,7 @@ static void sc_disable_queued(void)
 	struct evconnlistener *lev;
 	struct acc a;
 	int c[4], i, r1, r2, r3, p1, p2;
-	begin("queued", 15);
+	scenario_alarm("queued", 15);
 	acc_init(&a, base, 1);
 	lev = bind_lo(base, on_accept, &a, 0, -1);
 	if (!lev) {
@@ -680,7 +652,7 @@ static void sc_null_cb(void)
 	struct evconnlistener *lev;
 	struct acc a;
 	int c, r1, r2, before;
-	begin("nullcb", 15);
+	scenario_alarm("nullcb", 15);
 	acc_init(&a, base, 1);
 	lev = bind_lo(base, NULL, &a, 0, -1);
 	printf("nullcb: created=%s\n", yn(lev != NULL));
@@ -730,7 +702,7 @@ static void sc_adopt(int backlog)
 	char label[40];
 	int fd, c, r;
 	snprintf(label, sizeof label, "adopt backlog=%d", backlog);
-	begin("adopt", 10);
+	scenario_alarm("adopt", 10);
 	acc_init(&a, base, 1);
 	fd = socket(AF_INET, SOCK_STREAM, 0);
 	lo4(&sin, 0);
@@ -781,7 +753,7 @@ static void sc_adopt_bad(void)
 	struct event_base *base = event_base_new();
 	struct evconnlistener *lev;
 	int p[2];
-	begin("adopt_bad", 10);
+	scenario_alarm("adopt_bad", 10);
 	if (pipe(p) < 0) {
 		printf("adopt_pipe: setup failed\n");
 		goto out;
@@ -808,7 +780,7 @@ static void sc_bad_input(void)
 	struct sockaddr_in sin;
 	struct sockaddr_storage odd;
 	int fd;
-	begin("badinput", 10);
+	scenario_alarm("badinput", 10);
 
 	errno = 0;
 	lev = evconnlistener_new_bind(base, on_accept, NULL,
@@ -920,7 +892,7 @@ static void sc_cross_thread(void)
 	struct xt x;
 	pthread_t th;
 	int c, r;
-	begin("crossthread", 15);
+	scenario_alarm("crossthread", 15);
 	acc_init(&a, base, 0);
 	memset(&x, 0, sizeof x);
 	pthread_mutex_init(&x.mu, NULL);
@@ -968,7 +940,7 @@ static void sc_accept_flags(unsigned flags)
 	struct evconnlistener *lev;
 	struct acc a;
 	int c, r;
-	begin("acceptflags", 10);
+	scenario_alarm("acceptflags", 10);
 	acc_init(&a, base, 1);
 	lev = bind_lo(base, on_accept, &a, flags, -1);
 	if (!lev) {
@@ -999,7 +971,7 @@ static void sc_bind_opts(unsigned flags)
 	struct event_base *base = event_base_new();
 	struct evconnlistener *lev;
 	int fd, defer;
-	begin("bindopts", 10);
+	scenario_alarm("bindopts", 10);
 	lev = bind_lo(base, on_accept, NULL, flags | LEV_OPT_DISABLED, 16);
 	if (!lev) {
 		printf("bindopts %s: created=no errno=%s\n", levflags(flags),
@@ -1029,7 +1001,7 @@ static void sc_bind_fail(void)
 	struct event_base *base = event_base_new();
 	struct evconnlistener *lev, *l2;
 	struct sockaddr_in sin;
-	begin("bindfail", 10);
+	scenario_alarm("bindfail", 10);
 	lev = bind_lo(base, on_accept, NULL, 0, 0);
 	printf("bind_backlog0: null=%s\n", yn(lev == NULL));
 	if (lev)
@@ -1072,7 +1044,7 @@ static void sc_unix(void)
 	struct acc a;
 	char dir[] = "/tmp/evdiffXXXXXX";
 	int c[2] = { -1, -1 }, r, i;
-	begin("unix", 10);
+	scenario_alarm("unix", 10);
 	acc_init(&a, base, 2);
 	if (!mkdtemp(dir)) {
 		printf("unix: mkdtemp failed\n");
@@ -1142,7 +1114,7 @@ static void sc_ipv6(void)
 	struct sockaddr_in6 s6;
 	struct acc a;
 	int probe, ok, c = -1, r;
-	begin("ipv6", 10);
+	scenario_alarm("ipv6", 10);
 	acc_init(&a, base, 1);
 	probe = socket(AF_INET6, SOCK_STREAM, 0);
 	lo6(&s6, 0);
@@ -1194,7 +1166,7 @@ static void sc_loop(void)
 	struct acc a;
 	int r, c;
 
-	begin("loop", 20);
+	scenario_alarm("loop", 20);
 	r = event_base_loop(base, EVLOOP_NONBLOCK);
 	printf("loop empty: nonblock=%d", r);
 	r = event_base_loop(base, EVLOOP_ONCE);
@@ -1415,7 +1387,7 @@ static void sc_echo(void)
 	pthread_t th;
 	size_t i;
 	int r;
-	begin("echo", 30);
+	scenario_alarm("echo", 30);
 	for (i = 0; i < ECHO_BYTES; ++i)
 		echo_data[i] = (unsigned char)((i * 131u + (i >> 9)) & 0xffu);
 	memset(&s, 0, sizeof s);
@@ -1516,7 +1488,7 @@ static void sc_bev_write(void)
 	char buf[16];
 	size_t got;
 	int c, r;
-	begin("bevwrite", 15);
+	scenario_alarm("bevwrite", 15);
 	memset(&s, 0, sizeof s);
 	s.base = base;
 	s.write_ret = -9;
@@ -1617,7 +1589,7 @@ static void sc_bev_read(void)
 	char big[3000];
 	ssize_t w;
 	int c, r;
-	begin("bevread", 15);
+	scenario_alarm("bevread", 15);
 	memset(&s, 0, sizeof s);
 	s.base = base;
 	s.free_in_readcb = 1;
@@ -1692,7 +1664,7 @@ static void sc_bev_free_pending(void)
 	char buf[4096];
 	size_t total = 0;
 	int c, r, eof = 0;
-	begin("bevfree", 15);
+	scenario_alarm("bevfree", 15);
 	memset(&s, 0, sizeof s);
 	s.base = base;
 	s.write_ret = -9;
@@ -1729,7 +1701,7 @@ static void sc_evbuffer(void)
 	char buf[32];
 	int r1, r2, r3, r4, r5;
 	ev_ssize_t cp;
-	begin("evbuffer", 10);
+	scenario_alarm("evbuffer", 10);
 	memset(buf, 0, sizeof buf);
 	r1 = evbuffer_add(a, "hello world", 11);
 	printf("evbuffer: add=%d len=%lu", r1,
@@ -1771,7 +1743,7 @@ static void emfile_child(void)
 	struct acc a;
 	int c, probe, r;
 	alarm(15);
-	g_scenario = "emfile(child)";
+	transcript_scenario = "emfile(child)";
 	base = event_base_new();
 	acc_init(&a, base, 1);
 	lev = bind_lo(base, on_accept, &a, 0, -1);
@@ -1810,7 +1782,7 @@ static void sc_emfile(void)
 {
 	pid_t pid;
 	int st = 0;
-	begin("emfile", 30);
+	scenario_alarm("emfile", 30);
 	fflush(stdout);
 	pid = fork();
 	if (pid < 0) {
@@ -1855,7 +1827,7 @@ int main(void)
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	signal(SIGPIPE, SIG_IGN);
-	signal(SIGALRM, on_alarm);
+	transcript_start();
 	printf("start: evthread_use_pthreads=%d\n", evthread_use_pthreads());
 
 	sc_info();
