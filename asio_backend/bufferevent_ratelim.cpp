@@ -474,6 +474,28 @@ unsigned msec_of(const timeval& tick) noexcept {
 
 } // namespace
 
+// ---- a bufferevent's limits: under its lock --------------------------------
+
+namespace {
+
+// Runs f(limits) under bev's lock; `none` when bev has no limits (or they
+// could not be made: errno tells).
+template <class R, class F>
+R with_limits(const struct bufferevent* cbev, bool make, R none, F&& f) noexcept {
+  auto* bev = const_cast<struct bufferevent*>(cbev);
+  return guarded<R>(none, [&]() -> R {
+    bufferevent_lock(bev);
+    struct unlocker {
+      struct bufferevent* b;
+      ~unlocker() { bufferevent_unlock(b); }
+    } u{bev};
+    bev_rate_limit* rl = rate_limit_of(bev, make);
+    return rl ? f(*rl) : none;
+  });
+}
+
+} // namespace
+
 extern "C" {
 
 struct ev_token_bucket_cfg* ev_token_bucket_cfg_new(size_t read_rate, size_t read_burst,
@@ -576,6 +598,87 @@ void bufferevent_rate_limit_group_reset_totals(struct bufferevent_rate_limit_gro
     return;
   recursive_scoped_lock lk(g->lock);
   g->total_read = g->total_written = 0;
+}
+
+
+int bufferevent_set_rate_limit(struct bufferevent* bev, struct ev_token_bucket_cfg* cfg) {
+  if (!bev)
+    return fail(-1, EINVAL);
+  if (!cfg)  // nothing to remove without limits
+    return with_limits(bev, false, 0, [](bev_rate_limit& rl) { return rl.set_cfg(nullptr); });
+  return with_limits(bev, true, -1, [&](bev_rate_limit& rl) { return rl.set_cfg(cfg); });
+}
+
+int bufferevent_add_to_rate_limit_group(struct bufferevent* bev,
+                                        struct bufferevent_rate_limit_group* g) {
+  if (!bev)
+    return fail(-1, EINVAL);
+  if (!g)
+    return bufferevent_remove_from_rate_limit_group(bev);
+  return with_limits(bev, true, -1, [&](bev_rate_limit& rl) { return rl.join(g); });
+}
+
+int bufferevent_remove_from_rate_limit_group(struct bufferevent* bev) {
+  if (!bev)
+    return fail(-1, EINVAL);
+  return with_limits(bev, false, 0, [](bev_rate_limit& rl) {
+    rl.leave_group(true);
+    return 0;
+  });
+}
+
+ev_ssize_t bufferevent_get_read_limit(struct bufferevent* bev) {
+  if (!bev)
+    return fail<ev_ssize_t>(-1, EINVAL);
+  return with_limits<ev_ssize_t>(bev, false, EV_SSIZE_MAX,
+                                 [](bev_rate_limit& rl) { return rl.limit(false); });
+}
+
+ev_ssize_t bufferevent_get_write_limit(struct bufferevent* bev) {
+  if (!bev)
+    return fail<ev_ssize_t>(-1, EINVAL);
+  return with_limits<ev_ssize_t>(bev, false, EV_SSIZE_MAX,
+                                 [](bev_rate_limit& rl) { return rl.limit(true); });
+}
+
+const struct ev_token_bucket_cfg* bufferevent_get_token_bucket_cfg(const struct bufferevent* bev) {
+  if (!bev)
+    return fail<const ev_token_bucket_cfg*>(nullptr, EINVAL);
+  return with_limits<const ev_token_bucket_cfg*>(bev, false, nullptr,
+                                                 [](bev_rate_limit& rl) { return rl.cfg(); });
+}
+
+ev_ssize_t bufferevent_get_max_to_read(struct bufferevent* bev) {
+  if (!bev)
+    return fail<ev_ssize_t>(-1, EINVAL);
+  const ev_ssize_t single = single_max_of(bev, false);
+  return with_limits<ev_ssize_t>(bev, false, single,
+                                 [&](bev_rate_limit& rl) { return rl.max_to(false, single); });
+}
+
+ev_ssize_t bufferevent_get_max_to_write(struct bufferevent* bev) {
+  if (!bev)
+    return fail<ev_ssize_t>(-1, EINVAL);
+  const ev_ssize_t single = single_max_of(bev, true);
+  return with_limits<ev_ssize_t>(bev, false, single,
+                                 [&](bev_rate_limit& rl) { return rl.max_to(true, single); });
+}
+
+// Without a cfg libevent asserts: -1, EINVAL here.
+int bufferevent_decrement_read_limit(struct bufferevent* bev, ev_ssize_t decr) {
+  if (!bev)
+    return fail(-1, EINVAL);
+  const int r = with_limits(bev, false, -2,
+                            [&](bev_rate_limit& rl) { return rl.decrement(false, decr); });
+  return r == -2 ? fail(-1, EINVAL) : r;
+}
+
+int bufferevent_decrement_write_limit(struct bufferevent* bev, ev_ssize_t decr) {
+  if (!bev)
+    return fail(-1, EINVAL);
+  const int r = with_limits(bev, false, -2,
+                            [&](bev_rate_limit& rl) { return rl.decrement(true, decr); });
+  return r == -2 ? fail(-1, EINVAL) : r;
 }
 
 } // extern "C"

@@ -198,6 +198,8 @@ private:
 // The core's hook: bev's limits, made on first use when `make`; nullptr
 // when it has none (or, with errno set, when they cannot be made).
 bev_rate_limit* rate_limit_of(::bufferevent* bev, bool make);
+// The core's: the most one read (write) of bev takes without limits.
+ev_ssize_t single_max_of(::bufferevent* bev, bool write) noexcept;
 
 } // namespace evasio::detail
 

@@ -7,6 +7,10 @@
  * order in which ready bufferevents run.
  *
  * Only counts, return values and yes/no answers are printed. */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE 1
+#endif
+
 #include <event2/event.h>
 #include <event2/bufferevent.h>
 #include <event2/buffer.h>
