@@ -10,6 +10,7 @@
 #include "detail/evbuffer.hpp"
 #include "detail/fd_watch.hpp"
 #include "detail/lock.hpp"
+#include "detail/ratelim.hpp"
 #include "detail/timeval.hpp"
 
 #include <event2/bufferevent.h>
@@ -53,7 +54,7 @@ const bufferevent_ops socket_ops = {"socket"};
 // callbacks, what is enabled, the watermarks and the timeouts are read from
 // those fields every time, so that a program that sets one directly is
 // obeyed, as with libevent.
-class socket_bufferevent final : public ::bufferevent, public attached {
+class socket_bufferevent final : public ::bufferevent, public attached, public limit_owner {
 public:
   socket_bufferevent(event_base* base, int options)
       : ::bufferevent{}, mutex_((options & BEV_OPT_THREADSAFE) || base->multi_threaded()),
@@ -130,6 +131,21 @@ public:
   void free();
   void detach_from_base() noexcept override;
 
+  // Rate limits (bufferevent_ratelim.cpp): made with the first limit or group.
+  bev_rate_limit* limits(bool make) {
+    if (!limits_ && make)
+      limits_ = std::make_unique<bev_rate_limit>(*this);
+    return limits_.get();
+  }
+  void bw_suspend(short what, bw_reason why) override;
+  void bw_unsuspend(short what, bw_reason why) override;
+  event_base* bw_base() noexcept override { return ev_base; }
+  void bw_lock() noexcept override { mutex_.lock(); }
+  bool bw_try_lock() noexcept override { return mutex_.try_lock(); }
+  void bw_unlock() noexcept override { mutex_.unlock(); }
+  void bw_retain() noexcept override { intrusive_ptr_add_ref(this); }
+  void bw_release() noexcept override { intrusive_ptr_release(this); }
+
   optional_recursive_mutex mutex_;
   evbuffer input_;
   evbuffer output_;
@@ -179,7 +195,7 @@ private:
   // timeouts run): with no fd yet they are timers only.
   bool pending_read() const noexcept {
     return (enabled & EV_READ) && read_added_ && !freed_ && ev_base && !read_suspended_ &&
-           !connecting_;
+           !bw_read_ && !connecting_;
   }
   bool pending_write() const noexcept {
     if (freed_ || !ev_base)
@@ -190,7 +206,7 @@ private:
     // Added even with nothing to write: once writable, libevent's write
     // event finds the output empty, deletes itself and calls the write
     // callback (programs enable EV_WRITE to be called back so).
-    return (enabled & EV_WRITE) && write_added_;
+    return (enabled & EV_WRITE) && write_added_ && !bw_write_;
   }
   // Pending, with an fd to wait on.
   bool want_read() const noexcept { return pending_read() && watch().is_open(); }
@@ -252,6 +268,10 @@ private:
   // fd, or after that.
   bool read_added_ = false;
   bool write_added_ = false;
+  // Reading (writing) stopped for bandwidth: bw_reason bits.
+  unsigned char bw_read_ = 0;
+  unsigned char bw_write_ = 0;
+  std::unique_ptr<bev_rate_limit> limits_;  // null: no limit, no cost
   direction read_, write_;
   unsigned deferred_ = 0;
   short deferred_what_ = 0;
@@ -432,6 +452,34 @@ void socket_bufferevent::update_read_suspension() {
   }
 }
 
+// A rate limit's bucket is spent (or its group's): as the watermark's
+// suspension, the read or write stops and no longer counts as pending.
+void socket_bufferevent::bw_suspend(short what, bw_reason why) {
+  if (what & EV_READ) {
+    bw_read_ |= why;
+    if (read_.state != op::none)
+      stop(read_);
+  }
+  if ((what & EV_WRITE) && !connect_wait_) {
+    bw_write_ |= why;
+    if (write_.state != op::none)
+      stop(write_);
+  }
+  sync();
+}
+
+void socket_bufferevent::bw_unsuspend(short what, bw_reason why) {
+  if ((what & EV_READ) && (bw_read_ & why)) {
+    bw_read_ &= static_cast<unsigned char>(~why);
+    schedule_read();
+  }
+  if ((what & EV_WRITE) && (bw_write_ & why)) {
+    bw_write_ &= static_cast<unsigned char>(~why);
+    schedule_write();
+  }
+  sync();
+}
+
 void socket_bufferevent::input_drained(void* p) noexcept {
   auto* self = static_cast<socket_bufferevent*>(p);
   try {
@@ -449,12 +497,16 @@ void socket_bufferevent::do_read() {
   size_t max = read_max;
   if (wm_read.high)
     max = std::min(max, wm_read.high - std::min(wm_read.high, input_.length()));
+  if (limits_)
+    max = std::min(max, static_cast<size_t>(limits_->max_to(false, read_max)));
   if (max == 0)
-    return;  // at the high watermark: update_read_suspension pauses us
+    return;  // at the high watermark or out of tokens: suspended
   ssize_t r = input_.read_from(fd_, max, is_socket_);
   if (not_a_socket(r))
     r = input_.read_from(fd_, max, is_socket_);
   if (r > 0) {
+    if (limits_)
+      limits_->spent(false, r);
     ev_base->note_callback();
     restart_timer(read_);
     if (input_.length() >= wm_read.low)
@@ -534,9 +586,12 @@ void socket_bufferevent::do_write() {
     }
     return;
   }
-  ssize_t r = output_.write_to(fd_, before, is_socket_);
+  size_t max = before;
+  if (limits_ && (max = std::min(max, static_cast<size_t>(limits_->max_to(true, before)))) == 0)
+    return;  // out of tokens: suspended
+  ssize_t r = output_.write_to(fd_, max, is_socket_);
   if (not_a_socket(r))
-    r = output_.write_to(fd_, before, is_socket_);
+    r = output_.write_to(fd_, max, is_socket_);
   if (r < 0) {
     const int err = errno;
     if (err == EAGAIN || err == EWOULDBLOCK || err == EINTR) {
@@ -549,11 +604,14 @@ void socket_bufferevent::do_write() {
     run_eventcb(BEV_EVENT_WRITING | BEV_EVENT_ERROR, err);
     return;
   }
+  if (limits_)
+    limits_->spent(true, r);
   ev_base->note_callback();
   restart_timer(write_);
   if (output_.length()) {
     // Short: the socket is full, wait for room. Whole but more left: go on.
-    start(write_, output_.last_write_was_short() ? op::wait : op::kick);
+    if (want_write() && write_.state == op::none)
+      start(write_, output_.last_write_was_short() ? op::wait : op::kick);
   } else {
     write_added_ = false;  // libevent deletes the drained write event
   }
@@ -849,6 +907,8 @@ void socket_bufferevent::free() {
     freed_ = true;
     stop(read_);
     stop(write_);
+    if (limits_)
+      limits_->leave_group(false);
     sync();
     close_socket();  // pending output is dropped, as in libevent
     // Off its base now: what is still queued there may run on the base's
@@ -877,6 +937,8 @@ void socket_bufferevent::detach_from_base() noexcept {
 // there becomes stale. Nothing is pending.
 void socket_bufferevent::leave_base() noexcept {
   base_gen_.fetch_add(1, std::memory_order_release);
+  if (limits_)
+    limits_->leave_base();
   for (direction* d : {&read_, &write_}) {
     d->timer_armed = false;
     ++d->timer_seq;
@@ -920,6 +982,8 @@ int socket_bufferevent::base_set(event_base* base) {
   ev_base = base;
   base->attach(this);
   retire_slot(std::move(fresh));
+  if (limits_)
+    limits_->enter_base();
   if (deferred_)
     post_deferred();
   return 0;
@@ -945,6 +1009,15 @@ void socket_bufferevent::retire_slot(std::unique_ptr<slot> fresh) noexcept {
 socket_bufferevent* impl(struct bufferevent* bev) noexcept { return socket_bufferevent::of(bev); }
 
 } // namespace
+
+bev_rate_limit* evasio::detail::rate_limit_of(::bufferevent* bev, bool make) {
+  return impl(bev)->limits(make);
+}
+
+// A read takes up to read_max; a write, all of the output.
+ev_ssize_t evasio::detail::single_max_of(::bufferevent*, bool write) noexcept {
+  return write ? EV_SSIZE_MAX : static_cast<ev_ssize_t>(read_max);
+}
 
 extern "C" {
 

@@ -15,6 +15,7 @@ public:
       : m_(enabled ? std::make_unique<Mutex>() : nullptr) {}
   void lock() { if (m_) m_->lock(); }
   void unlock() { if (m_) m_->unlock(); }
+  bool try_lock() { return !m_ || m_->try_lock(); }
 
 private:
   std::unique_ptr<Mutex> m_;

@@ -100,6 +100,73 @@ int bufferevent_flush(struct bufferevent *bev, short iotype,
 void bufferevent_lock(struct bufferevent *bev);
 void bufferevent_unlock(struct bufferevent *bev);
 
+/* ---- Rate limits (libevent's bufferevent_ratelim) ---------------------
+ * Token buckets refilled every tick: a bufferevent's own, and a group's
+ * shared by its members. A bufferevent that has spent its bucket stops
+ * reading (writing) until a refill brings it above zero. */
+struct ev_token_bucket_cfg;
+struct bufferevent_rate_limit_group;
+
+#define EV_RATE_LIMIT_MAX EV_SSIZE_MAX
+
+/* Bytes per tick on average (rate) and at most (burst); tick_len NULL: one
+ * second, fractions of a millisecond ignored. NULL (errno EINVAL) for a
+ * rate of 0, a rate above its burst or a value above EV_RATE_LIMIT_MAX;
+ * evasio also refuses a tick under a millisecond or negative. */
+struct ev_token_bucket_cfg *ev_token_bucket_cfg_new(
+    size_t read_rate, size_t read_burst,
+    size_t write_rate, size_t write_burst,
+    const struct timeval *tick_len);
+/* Not counted: free it only once no bufferevent uses it. */
+void ev_token_bucket_cfg_free(struct ev_token_bucket_cfg *cfg);
+
+/* cfg NULL removes the bufferevent's own limit. 0, or -1 on failure. */
+int bufferevent_set_rate_limit(struct bufferevent *bev,
+    struct ev_token_bucket_cfg *cfg);
+/* The group's timer runs on base, whatever the members' bases. */
+struct bufferevent_rate_limit_group *bufferevent_rate_limit_group_new(
+    struct event_base *base, const struct ev_token_bucket_cfg *cfg);
+int bufferevent_rate_limit_group_set_cfg(
+    struct bufferevent_rate_limit_group *, const struct ev_token_bucket_cfg *);
+/* The least a member may move at once (default 64, at most a tick's rate):
+ * a tight group lets some members go per tick rather than all a little. */
+int bufferevent_rate_limit_group_set_min_share(
+    struct bufferevent_rate_limit_group *, size_t);
+void bufferevent_rate_limit_group_free(struct bufferevent_rate_limit_group *);
+/* One group at most: joining another leaves the old one. g NULL: leaves. */
+int bufferevent_add_to_rate_limit_group(struct bufferevent *bev,
+    struct bufferevent_rate_limit_group *g);
+int bufferevent_remove_from_rate_limit_group(struct bufferevent *bev);
+
+/* The own bucket now (may be negative); EV_SSIZE_MAX without a limit. */
+ev_ssize_t bufferevent_get_read_limit(struct bufferevent *bev);
+ev_ssize_t bufferevent_get_write_limit(struct bufferevent *bev);
+/* What the next read (write) may take, with the group's share too. */
+ev_ssize_t bufferevent_get_max_to_read(struct bufferevent *bev);
+ev_ssize_t bufferevent_get_max_to_write(struct bufferevent *bev);
+const struct ev_token_bucket_cfg *bufferevent_get_token_bucket_cfg(
+    const struct bufferevent *bev);
+ev_ssize_t bufferevent_rate_limit_group_get_read_limit(
+    struct bufferevent_rate_limit_group *);
+ev_ssize_t bufferevent_rate_limit_group_get_write_limit(
+    struct bufferevent_rate_limit_group *);
+/* Takes decr from the own bucket (negative: gives); crossing zero stops or
+ * resumes. The group's bucket is not touched. */
+int bufferevent_decrement_read_limit(struct bufferevent *bev, ev_ssize_t decr);
+int bufferevent_decrement_write_limit(struct bufferevent *bev, ev_ssize_t decr);
+int bufferevent_rate_limit_group_decrement_read(
+    struct bufferevent_rate_limit_group *, ev_ssize_t);
+int bufferevent_rate_limit_group_decrement_write(
+    struct bufferevent_rate_limit_group *, ev_ssize_t);
+/* Bytes the members have read and written since the group was made or
+ * its totals reset. */
+void bufferevent_rate_limit_group_get_totals(
+    struct bufferevent_rate_limit_group *grp,
+    ev_uint64_t *total_read_out, ev_uint64_t *total_written_out);
+void bufferevent_rate_limit_group_reset_totals(
+    struct bufferevent_rate_limit_group *grp);
+/* ---- end of rate limits ------------------------------------------------- */
+
 #ifdef __cplusplus
 }
 #endif
