@@ -217,15 +217,12 @@ void bev_rate_limit::arm_refill() {
   }
   const unsigned seq = ++seq_;
   refill_->expires_after(to_timeout(cfg_->tick_timeout));
-  owner_.bw_retain();  // the handler releases it
-  refill_->async_wait([this, seq](boost::system::error_code ec) {
-    limit_owner& owner = owner_;  // `this` may be gone once released
+  refill_->async_wait([this, seq, hold = owner_hold(owner_)](boost::system::error_code ec) {
     if (ec != asio::error::operation_aborted) {
-      owner.bw_lock();
+      (*hold).bw_lock();
       on_refill(seq);
-      owner.bw_unlock();
+      (*hold).bw_unlock();
     }
-    owner.bw_release();
   });
 }
 
@@ -303,11 +300,11 @@ bufferevent_rate_limit_group::~bufferevent_rate_limit_group() = default;
 
 void bufferevent_rate_limit_group::arm(steady::time_point at) {
   timer_->expires_at(at);
-  intrusive_ptr_add_ref(this);  // the handler releases it
-  timer_->async_wait([this](boost::system::error_code ec) {
-    boost::intrusive_ptr<bufferevent_rate_limit_group> self(this, false);
+  // The handler holds the group, run or destroyed unrun.
+  timer_->async_wait([self = boost::intrusive_ptr<bufferevent_rate_limit_group>(this)](
+                         boost::system::error_code ec) {
     if (ec != asio::error::operation_aborted)
-      on_tick();
+      self->on_tick();
   });
 }
 

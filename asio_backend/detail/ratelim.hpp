@@ -86,6 +86,26 @@ protected:
   ~limit_owner() = default;
 };
 
+// A refill handler's hold on its bufferevent. Released when the handler is
+// destroyed, run or not: an io_context torn down with the wait still queued
+// destroys it without a call.
+class owner_hold {
+public:
+  explicit owner_hold(limit_owner& o) noexcept : o_(&o) { o_->bw_retain(); }
+  owner_hold(owner_hold&& h) noexcept : o_(h.o_) { h.o_ = nullptr; }
+  owner_hold(const owner_hold&) = delete;
+  owner_hold& operator=(const owner_hold&) = delete;
+  owner_hold& operator=(owner_hold&&) = delete;
+  ~owner_hold() {
+    if (o_)
+      o_->bw_release();
+  }
+  limit_owner& operator*() const noexcept { return *o_; }
+
+private:
+  limit_owner* o_;
+};
+
 class bev_rate_limit;
 
 } // namespace evasio::detail
