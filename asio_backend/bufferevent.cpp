@@ -130,6 +130,10 @@ public:
   int set_timeouts(const struct timeval* rd, const struct timeval* wr);
   void free();
   void detach_from_base() noexcept override;
+  void trigger(short iotype, int options);
+  void trigger_event(short what, int options);
+  void incref() noexcept { intrusive_ptr_add_ref(this); }
+  int decref();
 
   // Rate limits (bufferevent_ratelim.cpp): made with the first limit or group.
   bev_rate_limit* limits(bool make) {
@@ -241,10 +245,10 @@ private:
   bool finish_connect();
   bool not_a_socket(ssize_t r);
   void update_read_suspension();
-  void run_readcb();
+  void run_readcb(bool defer_anyway = false);
   void recheck_high_watermark();
-  void run_writecb();
-  void run_eventcb(short what, int err);
+  void run_writecb(bool defer_anyway = false);
+  void run_eventcb(short what, int err, bool defer_anyway = false);
   void defer(unsigned kind);
   void post_deferred();
   void run_deferred(unsigned gen);
@@ -621,8 +625,8 @@ void socket_bufferevent::do_write() {
 
 // ---- callbacks, immediate or deferred ------------------------------------------------
 
-void socket_bufferevent::run_readcb() {
-  if (options_ & BEV_OPT_DEFER_CALLBACKS) {
+void socket_bufferevent::run_readcb(bool defer_anyway) {
+  if ((options_ & BEV_OPT_DEFER_CALLBACKS) || (defer_anyway && readcb)) {
     defer(deferred_read);
   } else if (readcb) {
     readcb(this, cbarg);
@@ -638,15 +642,15 @@ void socket_bufferevent::recheck_high_watermark() {
     defer(deferred_read);
 }
 
-void socket_bufferevent::run_writecb() {
-  if (options_ & BEV_OPT_DEFER_CALLBACKS)
+void socket_bufferevent::run_writecb(bool defer_anyway) {
+  if ((options_ & BEV_OPT_DEFER_CALLBACKS) || (defer_anyway && writecb))
     defer(deferred_write);
   else if (writecb)
     writecb(this, cbarg);
 }
 
-void socket_bufferevent::run_eventcb(short what, int err) {
-  if (options_ & BEV_OPT_DEFER_CALLBACKS) {
+void socket_bufferevent::run_eventcb(short what, int err, bool defer_anyway) {
+  if ((options_ & BEV_OPT_DEFER_CALLBACKS) || (defer_anyway && errorcb)) {
     deferred_what_ |= what;
     deferred_err_ = err;
     defer(deferred_event);
@@ -921,6 +925,39 @@ void socket_bufferevent::free() {
   intrusive_ptr_release(this);
 }
 
+// bufferevent_trigger: the callbacks as if data had come or gone, watermarks
+// checked unless told otherwise; deferred when the bufferevent or the call
+// asks. A reference held: a callback may free the bufferevent.
+void socket_bufferevent::trigger(short iotype, int options) {
+  ref keep(this);
+  recursive_scoped_lock g(mutex_);
+  const bool ignore = options & BEV_TRIG_IGNORE_WATERMARKS;
+  const bool later = options & BEV_TRIG_DEFER_CALLBACKS;
+  if ((iotype & EV_READ) && (ignore || input_.length() >= wm_read.low))
+    run_readcb(later);
+  if ((iotype & EV_WRITE) && (ignore || output_.length() <= wm_write.low))
+    run_writecb(later);
+}
+
+void socket_bufferevent::trigger_event(short what, int options) {
+  ref keep(this);
+  recursive_scoped_lock g(mutex_);
+  run_eventcb(what, errno, options & BEV_TRIG_DEFER_CALLBACKS);
+}
+
+// The last reference going without bufferevent_free is a free, as in
+// libevent, where the count reaching zero tears the bufferevent down.
+// 1 when that was the last reference.
+int socket_bufferevent::decref() {
+  if (refs_.load(std::memory_order_acquire) == 1 && !freed_) {
+    free();
+    return 1;
+  }
+  const bool last = refs_.load(std::memory_order_acquire) == 1;
+  intrusive_ptr_release(this);
+  return last ? 1 : 0;
+}
+
 void socket_bufferevent::detach_from_base() noexcept {
   recursive_scoped_lock g(mutex_);
   stop(read_);
@@ -1160,6 +1197,27 @@ int bufferevent_set_timeouts(struct bufferevent* bev, const struct timeval* time
   if (!bev)
     return fail(-1, EINVAL);
   return guarded(-1, [&] { return impl(bev)->set_timeouts(timeout_read, timeout_write); });
+}
+
+void bufferevent_trigger(struct bufferevent* bev, short iotype, int options) {
+  if (bev)
+    guarded_void([&] { impl(bev)->trigger(iotype, options); });
+}
+
+void bufferevent_trigger_event(struct bufferevent* bev, short what, int options) {
+  if (bev)
+    guarded_void([&] { impl(bev)->trigger_event(what, options); });
+}
+
+void bufferevent_incref(struct bufferevent* bev) {
+  if (bev)
+    impl(bev)->incref();
+}
+
+int bufferevent_decref(struct bufferevent* bev) {
+  if (!bev)
+    return fail(-1, EINVAL);
+  return guarded(-1, [&] { return impl(bev)->decref(); });
 }
 
 int bufferevent_flush(struct bufferevent* bev, short, enum bufferevent_flush_mode) {

@@ -96,6 +96,31 @@ enum bufferevent_flush_mode {
 int bufferevent_flush(struct bufferevent *bev, short iotype,
     enum bufferevent_flush_mode mode);
 
+/* Options of bufferevent_trigger and bufferevent_trigger_event. */
+enum bufferevent_trigger_options {
+	/* call the callback whatever the watermarks say */
+	BEV_TRIG_IGNORE_WATERMARKS = (1<<16),
+	/* call it from the loop, as with BEV_OPT_DEFER_CALLBACKS */
+	BEV_TRIG_DEFER_CALLBACKS = BEV_OPT_DEFER_CALLBACKS
+};
+
+/* Calls the read (EV_READ) and/or write (EV_WRITE) callback as if data had
+ * arrived or been written: the read callback when the input holds at least
+ * its low watermark, the write callback when the output holds at most its
+ * own, unless BEV_TRIG_IGNORE_WATERMARKS. */
+void bufferevent_trigger(struct bufferevent *bufev, short iotype, int options);
+
+/* Calls the event callback with `what` (BEV_EVENT_*). */
+void bufferevent_trigger_event(struct bufferevent *bufev, short what, int options);
+
+/* An extra reference: the bufferevent's memory stays until as many
+ * bufferevent_decref calls. */
+void bufferevent_incref(struct bufferevent *bufev);
+
+/* Drops a reference; 1 when it was the last one (the bufferevent is gone:
+ * without bufferevent_free before, this was its free), else 0. */
+int bufferevent_decref(struct bufferevent *bufev);
+
 /* Locks a BEV_OPT_THREADSAFE bufferevent (recursively); no-op otherwise. */
 void bufferevent_lock(struct bufferevent *bev);
 void bufferevent_unlock(struct bufferevent *bev);
