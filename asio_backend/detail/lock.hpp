@@ -12,13 +12,16 @@ template <class Mutex>
 class basic_optional_mutex {
 public:
   explicit basic_optional_mutex(bool enabled)
-      : m_(enabled ? std::make_unique<Mutex>() : nullptr) {}
+      : m_(enabled ? std::make_shared<Mutex>() : nullptr) {}
   void lock() { if (m_) m_->lock(); }
   void unlock() { if (m_) m_->unlock(); }
   bool try_lock() { return !m_ || m_->try_lock(); }
+  // From now on the same lock as o's (a bufferevent pair's two sides).
+  void share(const basic_optional_mutex& o) { m_ = o.m_; }
+  bool enabled() const noexcept { return m_ != nullptr; }
 
 private:
-  std::unique_ptr<Mutex> m_;
+  std::shared_ptr<Mutex> m_;
 };
 using optional_mutex = basic_optional_mutex<std::mutex>;
 // bufferevents keep their lock during callbacks, as libevent's recursive one.
