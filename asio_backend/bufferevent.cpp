@@ -236,7 +236,7 @@ void bufferevent_core::leave_base() noexcept {
   if (limits_)
     limits_->leave_base();
   for (timeout_timer& t : timers_) {
-    t.armed = false;
+    set_armed(t, false);
     ++t.seq;
     t.timer.reset();
   }
@@ -290,6 +290,16 @@ microseconds bufferevent_core::timeout_of(bool reading) const noexcept {
   return std::max(to_timeout(tv), microseconds(1));
 }
 
+// Kinds whose timeouts are events of their own (libevent's generic
+// timeouts) count them as pending: the loop waits for them.
+void bufferevent_core::set_armed(timeout_timer& t, bool armed) noexcept {
+  if (t.armed == armed)
+    return;
+  t.armed = armed;
+  if (count_timeouts_ && ev_base)
+    ev_base->add_pending(armed ? 1 : -1);
+}
+
 void bufferevent_core::sync_timer(bool reading, bool want) noexcept {
   const bool has_timeout = timeout_of(reading).count() > 0;
   if (want && has_timeout && !timers_[reading ? 0 : 1].armed)
@@ -302,7 +312,7 @@ void bufferevent_core::disarm_timer(bool reading) noexcept {
   timeout_timer& t = timers_[reading ? 0 : 1];
   if (!t.armed)
     return;
-  t.armed = false;
+  set_armed(t, false);
   ++t.seq;
   t.timer->cancel();
 }
@@ -317,7 +327,7 @@ void bufferevent_core::restart_timer(bool reading) noexcept {
   try {
     if (!t.timer)
       t.timer = std::make_unique<asio::steady_timer>(ev_base->context());
-    t.armed = true;
+    set_armed(t, true);
     const unsigned seq = ++t.seq;
     const unsigned gen = base_gen();
     t.timer->expires_after(timeout);
@@ -326,7 +336,7 @@ void bufferevent_core::restart_timer(bool reading) noexcept {
         self->on_timeout(reading, seq, gen);
     });
   } catch (...) {
-    t.armed = false;  // no memory for the timer: no timeout
+    set_armed(t, false);  // no memory for the timer: no timeout
   }
 }
 
@@ -335,7 +345,7 @@ void bufferevent_core::on_timeout(bool reading, unsigned seq, unsigned gen) {
   timeout_timer& t = timers_[reading ? 0 : 1];
   if (stale(gen) || seq != t.seq || !t.armed)
     return;
-  t.armed = false;
+  set_armed(t, false);
   ev_base->note_callback();
   kind_timeout(reading);
 }
@@ -345,7 +355,7 @@ void bufferevent_core::kind_timeout(bool reading) {
   const short side = reading ? EV_READ : EV_WRITE;
   enabled &= ~side;
   kind_disable(side);
-  run_eventcb(side | BEV_EVENT_TIMEOUT, 0);
+  run_eventcb((reading ? BEV_EVENT_READING : BEV_EVENT_WRITING) | BEV_EVENT_TIMEOUT, 0);
 }
 
 // As libevent's generic timeouts: (re)added from now, or deleted.

@@ -7,6 +7,7 @@
 // call); anything else starts with an attempt (a "kick").
 #include "detail/bufferevent_core.hpp"
 #include "detail/c_boundary.hpp"
+#include "detail/current_base.hpp"
 #include "detail/fd_watch.hpp"
 
 #include <fcntl.h>
@@ -29,6 +30,7 @@ class socket_bufferevent final : public bufferevent_core {
 public:
   socket_bufferevent(event_base* base, int options)
       : bufferevent_core(base, options, socket_ops), slot_(std::make_unique<slot>(this)) {
+    count_timeouts_ = false;  // a pending direction counts, with its timeout
     output_.on_add = &socket_bufferevent::output_grew;
     output_.on_add_arg = this;
     // As libevent's socket bufferevents: the user may not add to the input
@@ -643,6 +645,8 @@ extern "C" {
 
 struct bufferevent* bufferevent_socket_new(struct event_base* base, evutil_socket_t fd,
                                            int options) {
+  if (!base)
+    base = current_base();  // as libevent: event_init's base
   if (!base)
     return fail<bufferevent*>(nullptr, EINVAL);
   if ((options & BEV_OPT_UNLOCK_CALLBACKS) && !(options & BEV_OPT_DEFER_CALLBACKS))

@@ -159,6 +159,8 @@ protected:
   unsigned deferred_ = 0;
   size_t max_single_read_;
   size_t max_single_write_;
+  // Armed timeouts count as pending events (false: the kind counts its own).
+  bool count_timeouts_ = true;
 
   enum deferred_kind : unsigned { deferred_read = 1, deferred_write = 2, deferred_event = 4 };
   // Queued for the loop whatever the options and callbacks say now.
@@ -173,6 +175,7 @@ private:
   };
   std::chrono::microseconds timeout_of(bool reading) const noexcept;
   void on_timeout(bool reading, unsigned seq, unsigned gen);
+  void set_armed(timeout_timer& t, bool armed) noexcept;
   void recheck_high_watermark();
   void run_deferred(unsigned gen);
   static void input_drained(void* self) noexcept;

@@ -92,9 +92,58 @@ enum bufferevent_flush_mode {
 	BEV_FLUSH = 1,
 	BEV_FINISHED = 2
 };
-/* Socket bufferevents write as soon as they can: 0, as in libevent. */
+/* Pushes data through now. Socket bufferevents write as soon as they can:
+ * 0, as in libevent. Pairs: BEV_FLUSH and BEV_FINISHED move everything to
+ * the partner, past its watermark; BEV_FINISHED also tells the partner
+ * BEV_EVENT_EOF. Filters: the filter runs with this mode (BEV_FINISHED
+ * also flushes the underlying bufferevent); 1 when it produced data. */
 int bufferevent_flush(struct bufferevent *bev, short iotype,
     enum bufferevent_flush_mode mode);
+
+/* The bufferevent a filter sits on; NULL for the other kinds. */
+struct bufferevent *bufferevent_get_underlying(struct bufferevent *bufev);
+
+/* Socket bufferevents: the priority (of the base's, as event_priority_set)
+ * their I/O and callbacks are recorded at. -1 for another kind, a priority
+ * out of range. */
+int bufferevent_priority_set(struct bufferevent *bufev, int pri);
+int bufferevent_get_priority(const struct bufferevent *bufev);
+
+/* The most one read (write) takes; 0 restores the default (evasio reads
+ * 65536 bytes at most and writes all it can, libevent 16384 each). */
+int bufferevent_set_max_single_read(struct bufferevent *bev, size_t size);
+int bufferevent_set_max_single_write(struct bufferevent *bev, size_t size);
+ev_ssize_t bufferevent_get_max_single_read(struct bufferevent *bev);
+ev_ssize_t bufferevent_get_max_single_write(struct bufferevent *bev);
+
+/* ---- Filters (libevent's bufferevent_filter) ---------------------------
+ * A bufferevent over another: what the underlying one reads goes through
+ * input_filter into this one's input; what is written to this one goes
+ * through output_filter into the underlying one's output. */
+enum bufferevent_filter_result {
+	BEV_OK = 0,        /* produced something */
+	BEV_NEED_MORE = 1, /* cannot produce more without more input */
+	BEV_ERROR = 2      /* the data is bad: BEV_EVENT_ERROR follows */
+};
+/* Moves what it can from src to dst, at most dst_limit bytes (-1: no
+ * limit) unless mode asks for a flush. */
+typedef enum bufferevent_filter_result (*bufferevent_filter_cb)(
+    struct evbuffer *src, struct evbuffer *dst, ev_ssize_t dst_limit,
+    enum bufferevent_flush_mode mode, void *ctx);
+/* A NULL filter passes bytes unchanged. BEV_OPT_CLOSE_ON_FREE frees the
+ * underlying bufferevent with this one; free_context(ctx) runs at the end. */
+struct bufferevent *bufferevent_filter_new(struct bufferevent *underlying,
+    bufferevent_filter_cb input_filter, bufferevent_filter_cb output_filter,
+    int options, void (*free_context)(void *), void *ctx);
+
+/* ---- Pairs (libevent's bufferevent_pair) -------------------------------
+ * Two bufferevents in one process, each one's output the other's input.
+ * Their callbacks are always deferred; with BEV_OPT_THREADSAFE they share
+ * one lock. */
+int bufferevent_pair_new(struct event_base *base, int options,
+    struct bufferevent *pair[2]);
+/* The other side, or NULL (not a pair, or the other side was freed). */
+struct bufferevent *bufferevent_pair_get_partner(struct bufferevent *bev);
 
 /* Options of bufferevent_trigger and bufferevent_trigger_event. */
 enum bufferevent_trigger_options {
