@@ -255,10 +255,22 @@ void bufferevent_core::update_read_suspension() {
   // While full, the input calls input_drained once it drops below the mark,
   // whoever drains it (libevent's watermark callback on the input).
   input_.drain_below = full ? wm_read.high : 0;
-  if (full == read_suspended_)
-    return;
-  read_suspended_ = full;
-  kind_read_suspension(full);
+  set_read_suspended(suspend_wm, full);
+}
+
+void bufferevent_core::suspend_read(read_suspension why, bool on) {
+  ref keep(this);
+  recursive_scoped_lock g(mutex_);
+  set_read_suspended(why, on);
+  kind_sync();
+}
+
+// The kind hears only of a change between reading and not.
+void bufferevent_core::set_read_suspended(unsigned why, bool on) {
+  const bool before = read_susp_ != 0;
+  read_susp_ = on ? read_susp_ | why : read_susp_ & ~why;
+  if (before != (read_susp_ != 0))
+    kind_read_suspension(read_susp_ != 0);
 }
 
 // libevent's unsuspend: the kind's enable, if reading is enabled.
@@ -360,7 +372,7 @@ void bufferevent_core::kind_timeout(bool reading) {
 
 // As libevent's generic timeouts: (re)added from now, or deleted.
 void bufferevent_core::generic_adj_timeouts() noexcept {
-  if ((enabled & EV_READ) && !read_suspended_)
+  if ((enabled & EV_READ) && !read_susp_)
     restart_timer(true);
   else
     disarm_timer(true);

@@ -103,7 +103,11 @@ public:
   void trigger_nolock(short iotype, int options);
   // Suspends reading at the high watermark, resumes below it.
   void update_read_suspension();
-  bool read_suspended() const noexcept { return read_suspended_; }
+  // libevent's bufferevent_suspend_read_ and _unsuspend_read_: reading
+  // stops while any reason holds (the lock taken).
+  enum read_suspension : unsigned { suspend_wm = 0x01, suspend_filt_read = 0x08 };
+  void suspend_read(read_suspension why, bool on);
+  bool read_suspended() const noexcept { return read_susp_ != 0; }
   // Timeout timers, counted from now; run while wanted (sync_timer).
   void restart_timer(bool reading) noexcept;
   void disarm_timer(bool reading) noexcept;
@@ -176,12 +180,13 @@ private:
   std::chrono::microseconds timeout_of(bool reading) const noexcept;
   void on_timeout(bool reading, unsigned seq, unsigned gen);
   void set_armed(timeout_timer& t, bool armed) noexcept;
+  void set_read_suspended(unsigned why, bool on);
   void recheck_high_watermark();
   void run_deferred(unsigned gen);
   static void input_drained(void* self) noexcept;
 
   std::atomic<int> refs_{1};
-  bool read_suspended_ = false;  // input at its high watermark
+  unsigned read_susp_ = 0;  // read_suspension bits
   timeout_timer timers_[2];      // read, write
   short deferred_what_ = 0;
   int deferred_err_ = 0;

@@ -123,7 +123,8 @@ ev_ssize_t bufferevent_get_max_single_write(struct bufferevent *bev);
 enum bufferevent_filter_result {
 	BEV_OK = 0,        /* produced something */
 	BEV_NEED_MORE = 1, /* cannot produce more without more input */
-	BEV_ERROR = 2      /* the data is bad: BEV_EVENT_ERROR follows */
+	BEV_ERROR = 2      /* the data is bad (libevent reports nothing: the
+	                      filter just produces no more for now) */
 };
 /* Moves what it can from src to dst, at most dst_limit bytes (-1: no
  * limit) unless mode asks for a flush. */
