@@ -25,7 +25,7 @@ bool locking(event_base* base, int options) noexcept {
 bufferevent_core::bufferevent_core(event_base* base, int options, const bufferevent_ops& ops)
     : ::bufferevent{}, mutex_(locking(base, options)), options_(options),
       locks_(locking(base, options)), max_single_read_(default_single_read),
-      max_single_write_(EV_SSIZE_MAX) {
+      max_single_write_(EV_SSIZE_MAX), priority_(event_base_get_npriorities(base) / 2) {
   ev_base = base;
   be_ops = &ops;
   input = &input_;
@@ -200,6 +200,25 @@ int bufferevent_core::set_max_single(bool write, size_t n) {
 ev_ssize_t bufferevent_core::max_single(bool write) {
   recursive_scoped_lock g(mutex_);
   return static_cast<ev_ssize_t>(write ? max_single_write_ : max_single_read_);
+}
+
+// As libevent: socket bufferevents only (their read and write events'),
+// within the base's priorities. evasio records it; its I/O callbacks run
+// as their I/O completes (README, intended differences).
+int bufferevent_core::priority_set(int pri) {
+  recursive_scoped_lock g(mutex_);
+  if (be_ops != &socket_ops || !ev_base || pri < 0 || pri >= event_base_get_npriorities(ev_base))
+    return -1;
+  priority_ = pri;
+  return 0;
+}
+
+// Another kind: the base's middle priority, as libevent.
+int bufferevent_core::get_priority() {
+  recursive_scoped_lock g(mutex_);
+  if (be_ops == &socket_ops || !ev_base)
+    return priority_;
+  return event_base_get_npriorities(ev_base) / 2;
 }
 
 evutil_socket_t bufferevent_core::getfd() {
@@ -661,6 +680,14 @@ ev_ssize_t bufferevent_get_max_single_read(struct bufferevent* bev) {
 
 ev_ssize_t bufferevent_get_max_single_write(struct bufferevent* bev) {
   return bev ? impl(bev)->max_single(true) : fail<ev_ssize_t>(-1, EINVAL);
+}
+
+int bufferevent_priority_set(struct bufferevent* bev, int pri) {
+  return bev ? impl(bev)->priority_set(pri) : fail(-1, EINVAL);
+}
+
+int bufferevent_get_priority(const struct bufferevent* bev) {
+  return bev ? impl(const_cast<struct bufferevent*>(bev))->get_priority() : fail(-1, EINVAL);
 }
 
 void bufferevent_lock(struct bufferevent* bev) {

@@ -75,6 +75,8 @@ public:
   int decref();
   int set_max_single(bool write, size_t n);
   ev_ssize_t max_single(bool write);
+  int priority_set(int pri);
+  int get_priority();
   evutil_socket_t getfd();
   int setfd(evutil_socket_t fd);
   ::bufferevent* underlying();
@@ -163,6 +165,7 @@ protected:
   unsigned deferred_ = 0;
   size_t max_single_read_;
   size_t max_single_write_;
+  int priority_;  // socket bufferevents': recorded, see bufferevent_priority_set
   // Armed timeouts count as pending events (false: the kind counts its own).
   bool count_timeouts_ = true;
 
