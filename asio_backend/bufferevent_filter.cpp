@@ -9,6 +9,8 @@
 
 #include <event2/buffer.h>
 
+#include <boost/asio/post.hpp>
+
 using namespace evasio::detail;
 
 const bufferevent_ops evasio::detail::filter_ops = {"filter"};
@@ -34,7 +36,7 @@ public:
   }
   ~filter_bufferevent() override {
     if (free_context_)
-      free_context_(ctx_);
+      free_context_(ctx_);  // not handed to a loop (no base): now
   }
 
   // libevent's order: take the underlying one's callbacks, let it read and
@@ -79,7 +81,9 @@ private:
   const ref under_;  // held until this one is gone, as libevent's incref
   const bufferevent_filter_cb in_;
   const bufferevent_filter_cb out_;
-  void (*const free_context_)(void*);
+  void finalize_later() noexcept;
+
+  void (*free_context_)(void*);  // null once handed to the loop
   void* const ctx_;
   bool in_output_ = false;  // process_output is running: additions wait for it
 };
@@ -213,9 +217,39 @@ int filter_bufferevent::kind_disable(short what) {
   return 0;
 }
 
+// free_context runs once, as libevent's finalizer: on the loop's next pass,
+// or when the base goes first (the handler destroyed unrun calls it too).
+void filter_bufferevent::finalize_later() noexcept {
+  class finalizer {
+  public:
+    finalizer(void (*fn)(void*), void* ctx) noexcept : fn_(fn), ctx_(ctx) {}
+    finalizer(finalizer&& o) noexcept : fn_(o.fn_), ctx_(o.ctx_) { o.fn_ = nullptr; }
+    finalizer(const finalizer&) = delete;
+    finalizer& operator=(const finalizer&) = delete;
+    finalizer& operator=(finalizer&&) = delete;
+    ~finalizer() {
+      if (fn_)
+        fn_(ctx_);
+    }
+
+  private:
+    void (*fn_)(void*);
+    void* ctx_;
+  };
+  if (!free_context_ || !ev_base)
+    return;
+  try {
+    boost::asio::post(ev_base->context(), [f = finalizer(free_context_, ctx_)] {});
+    free_context_ = nullptr;
+  } catch (...) {
+    // No memory to post it: the destructor calls it.
+  }
+}
+
 // BEV_OPT_CLOSE_ON_FREE frees the underlying one; otherwise it gets its
 // callbacks cleared (if still ours) and reads again.
 void filter_bufferevent::kind_unlink() noexcept {
+  finalize_later();
   try {
     if (options_ & BEV_OPT_CLOSE_ON_FREE) {
       under_->free();  // its memory stays until under_ lets go

@@ -24,6 +24,8 @@ public:
     output_.frozen_front = true;
   }
 
+  ~pair_bufferevent() override;
+
   static pair_bufferevent* of(::bufferevent* bev) noexcept {
     return bev && bev->be_ops == &pair_ops ? static_cast<pair_bufferevent*>(bev) : nullptr;
   }
@@ -45,7 +47,7 @@ public:
 private:
   int kind_enable(short what) override;
   int kind_disable(short what) override;
-  void kind_unlink() noexcept override;
+  void kind_unlink() noexcept override {}
   int kind_flush(short iotype, bufferevent_flush_mode mode) override;
 
   static bool wants_to_talk(const pair_bufferevent& src, const pair_bufferevent& dst) noexcept;
@@ -144,8 +146,10 @@ int pair_bufferevent::kind_disable(short what) {
   return 0;
 }
 
-// As libevent: the partner is not told; it just has no partner any more.
-void pair_bufferevent::kind_unlink() noexcept {
+// As libevent, a freed side stays linked while references to it remain
+// (a deferred callback's, the program's incref): the last one unlinks it.
+// The partner is not told; it just has no partner any more.
+pair_bufferevent::~pair_bufferevent() {
   if (!partner_)
     return;
   both_locked g(*this, partner_);

@@ -273,6 +273,23 @@ BOOST_AUTO_TEST_CASE(freeing_the_filter_gives_the_underlying_bufferevent_back) {
   BOOST_TEST(seen.got == "raw");
 }
 
+BOOST_AUTO_TEST_CASE(the_context_is_freed_on_the_loops_next_pass_not_inside_free) {
+  make(upper, nullptr);
+  free_filter();
+  BOOST_TEST(log.freed == 0);
+  event_base_loop(base, EVLOOP_NONBLOCK);
+  BOOST_TEST(log.freed == 1);
+}
+
+BOOST_AUTO_TEST_CASE(the_context_is_freed_when_the_base_goes_before_a_loop_pass) {
+  event_base* b = event_base_new();
+  bufferevent* s = bufferevent_socket_new(b, -1, 0);
+  bufferevent* f = bufferevent_filter_new(s, nullptr, nullptr, BEV_OPT_CLOSE_ON_FREE, free_log, &log);
+  bufferevent_free(f);
+  event_base_free(b);
+  BOOST_TEST(log.freed == 1);
+}
+
 BOOST_AUTO_TEST_CASE(the_context_is_freed_once_with_the_filter) {
   make(upper, nullptr);
   free_filter();

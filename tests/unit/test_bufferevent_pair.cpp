@@ -175,6 +175,16 @@ BOOST_AUTO_TEST_CASE(a_freed_side_leaves_its_partner_alone_and_untold) {
   BOOST_TEST(out_len(1) == 12u);
 }
 
+BOOST_AUTO_TEST_CASE(a_freed_side_stays_linked_while_a_reference_is_held) {
+  bufferevent* a = p[0];
+  p[0] = nullptr;
+  bufferevent_incref(a);
+  bufferevent_free(a);
+  BOOST_TEST(bufferevent_pair_get_partner(p[1]) == a);
+  BOOST_TEST(bufferevent_decref(a) == 1);
+  BOOST_TEST(bufferevent_pair_get_partner(p[1]) == nullptr);
+}
+
 BOOST_AUTO_TEST_CASE(flush_normal_moves_nothing_and_returns_0) {
   bufferevent_setwatermark(p[1], EV_READ, 0, 2);
   bufferevent_enable(p[1], EV_READ);
