@@ -226,9 +226,9 @@ BOOST_AUTO_TEST_CASE(flush_without_a_partner_fails) {
 
 BOOST_AUTO_TEST_CASE(a_read_timeout_fires_when_nothing_arrives_and_disables_reading) {
   const timeval rd = nettest::ms_tv(50);
+  nettest::stopwatch sw;  // before the timeout starts
   bufferevent_set_timeouts(p[1], &rd, nullptr);
   bufferevent_enable(p[1], EV_READ);
-  nettest::stopwatch sw;
   event_base_dispatch(base);
   BOOST_TEST(seen[1].events == 1);
   BOOST_TEST(seen[1].what == (BEV_EVENT_READING | BEV_EVENT_TIMEOUT));
