@@ -24,7 +24,7 @@ bool locking(event_base* base, int options) noexcept {
 
 bufferevent_core::bufferevent_core(event_base* base, int options, const bufferevent_ops& ops)
     : ::bufferevent{}, mutex_(locking(base, options)), options_(options),
-      locks_(locking(base, options)), max_single_read_(default_single_read),
+      max_single_read_(default_single_read),
       max_single_write_(EV_SSIZE_MAX), priority_(event_base_get_npriorities(base) / 2) {
   ev_base = base;
   be_ops = &ops;

@@ -33,7 +33,6 @@ public:
   // BEV_OPT_THREADSAFE: the second side takes the first's lock.
   void share_lock_of(pair_bufferevent& first) {
     mutex_.share(first.mutex_);
-    locks_ = first.locks_;
   }
   static void link(pair_bufferevent& a, pair_bufferevent& b) noexcept {
     a.partner_ = &b;

@@ -585,10 +585,9 @@ void socket_bufferevent::detach_from_base() noexcept {
 // leaves the bufferevent as it was). Deferred callbacks not yet run move
 // along, and run on the new base.
 int socket_bufferevent::base_set(event_base* base) {
-  if (!locks_ && base->multi_threaded()) {
+  if (!mutex_.enabled() && base->multi_threaded()) {
     // Not locking so far, so no other thread may be using it now.
     mutex_ = optional_recursive_mutex(true);
-    locks_ = true;
   }
   recursive_scoped_lock g(mutex_);
   if (pending_read() || pending_write())

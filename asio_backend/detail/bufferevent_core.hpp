@@ -159,7 +159,6 @@ protected:
   void post_deferred();
   bool refs_one() const noexcept { return refs_.load(std::memory_order_acquire) == 1; }
 
-  bool locks_;  // mutex_ is a real one
   bool freed_ = false;
   std::unique_ptr<bev_rate_limit> limits_;  // null: no limit, no cost
   unsigned deferred_ = 0;
