@@ -40,8 +40,18 @@ public:
   }
 
   // libevent's order: take the underlying one's callbacks, let it read and
-  // write, and hold its reading until this one reads.
+  // write, and hold its reading until this one reads. A locking filter
+  // shares one lock with the underlying one (what libevent's locking code
+  // means to do; its filter_new sets up the lock before the underlying
+  // bufferevent is known, so the two locks it ends up with can deadlock
+  // a writer thread against the loop's thread).
   void attach_underlying() {
+    if (mutex_.enabled()) {
+      if (under_->mutex_.enabled())
+        mutex_.share(under_->mutex_);
+      else
+        under_->mutex_.share(mutex_);
+    }
     under_->setcb(&filter_bufferevent::under_read, &filter_bufferevent::under_write,
                   &filter_bufferevent::under_event, static_cast<::bufferevent*>(this));
     under_->enable(EV_READ | EV_WRITE);

@@ -18,6 +18,10 @@
 
 #include <cctype>
 #include <string>
+#include <atomic>
+#include <chrono>
+#include <thread>
+#include <event2/thread.h>
 
 namespace {
 
@@ -361,5 +365,76 @@ BOOST_AUTO_TEST_CASE(a_filter_can_stack_on_a_filter) {
   BOOST_TEST(log.calls >= 1);
   bufferevent_free(outer);
 }
+
+BOOST_AUTO_TEST_SUITE_END()
+
+namespace {
+struct threads_fixture : nettest::UsePthreads, nettest::AlarmedBase<30> {};
+} // namespace
+
+BOOST_FIXTURE_TEST_SUITE(threadsafe_filter, threads_fixture)
+
+// evasio only: libevent 2.1.12 gives the filter a lock of its own, and a
+// writer thread (filter lock, then the socket's) deadlocks against the
+// loop's write callback (socket lock, then the filter's). See the README.
+#ifdef EVASIO_VERSION
+BOOST_AUTO_TEST_CASE(a_writer_thread_through_a_threadsafe_filter_loses_no_byte) {
+  socket_pair sp;
+  bufferevent* s = bufferevent_socket_new(base, sp.a.get(), BEV_OPT_THREADSAFE);
+  filter_log log;
+  bufferevent* f = bufferevent_filter_new(s, nullptr, upper, BEV_OPT_THREADSAFE | BEV_OPT_CLOSE_ON_FREE,
+                                          nullptr, &log);
+  BOOST_TEST_REQUIRE(f != nullptr);
+  std::string expect;
+  for (int i = 0; i < 8000; ++i) {
+    char chunk[9];
+    std::snprintf(chunk, sizeof chunk, "x%07d", i);
+    expect.append(chunk, 8);
+  }
+  std::string upper_expect = expect;
+  for (char& c : upper_expect)
+    c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  std::thread writer([&] {
+    for (size_t off = 0; off < expect.size(); off += 8)
+      bufferevent_write(f, expect.data() + off, 8);
+  });
+  std::string got;
+  std::thread loop([&] {
+    // Runs until the filter is freed below (its socket's events keep it going).
+    event_base_loop(base, EVLOOP_NO_EXIT_ON_EMPTY);
+  });
+  got = read_peer(sp.b.get(), upper_expect.size());
+  writer.join();
+  event_base_loopbreak(base);
+  loop.join();
+  BOOST_TEST((got == upper_expect));
+  bufferevent_free(f);
+  sp.a.release();  // closed with the socket bufferevent
+}
+#endif
+
+// evasio only, as above: the filter's lock is its underlying one's.
+#ifdef EVASIO_VERSION
+BOOST_AUTO_TEST_CASE(a_threadsafe_filter_locks_with_its_underlying_bufferevent) {
+  socket_pair sp;
+  bufferevent* s = bufferevent_socket_new(base, sp.a.get(), BEV_OPT_THREADSAFE);
+  bufferevent* f = bufferevent_filter_new(s, nullptr, nullptr, BEV_OPT_THREADSAFE, nullptr, nullptr);
+  BOOST_TEST_REQUIRE(f != nullptr);
+  bufferevent_lock(f);
+  std::atomic<bool> got{false};
+  std::thread t([&] {
+    bufferevent_lock(s);  // blocks while the filter is locked
+    got = true;
+    bufferevent_unlock(s);
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  BOOST_TEST(!got.load());
+  bufferevent_unlock(f);
+  t.join();
+  BOOST_TEST(got.load());
+  bufferevent_free(f);
+  bufferevent_free(s);
+}
+#endif
 
 BOOST_AUTO_TEST_SUITE_END()
