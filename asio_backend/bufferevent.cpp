@@ -38,6 +38,8 @@ bufferevent_core::bufferevent_core(event_base* base, int options, const bufferev
   input_.lock = output_.lock = &mutex_;
 }
 
+void bufferevent_core::attach_to_base() { ev_base->attach(this); }
+
 bufferevent_core::~bufferevent_core() {
   if (ev_base)
     ev_base->detach(this);

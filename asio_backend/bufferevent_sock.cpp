@@ -633,8 +633,11 @@ void socket_bufferevent::retire_slot(std::unique_ptr<slot> fresh) noexcept {
 
 // ---- C boundary -----------------------------------------------------------
 
-// The socket kind's own calls refuse the other kinds.
+// The socket kind's own calls refuse the other kinds, but for those made
+// on a socket bufferevent of their own (TLS on a socket), which take it.
 socket_bufferevent* socket_of(struct bufferevent* bev) noexcept {
+  if (bev && bev->be_ops != &socket_ops)
+    bev = bufferevent_core::of(bev)->socket_under();
   return bev && bev->be_ops == &socket_ops ? socket_bufferevent::of(bev) : nullptr;
 }
 
@@ -665,7 +668,7 @@ struct bufferevent* bufferevent_socket_new(struct event_base* base, evutil_socke
 }
 
 int bufferevent_base_set(struct event_base* base, struct bufferevent* bev) {
-  socket_bufferevent* b = socket_of(bev);
+  socket_bufferevent* b = bev && bev->be_ops == &socket_ops ? socket_bufferevent::of(bev) : nullptr;
   if (!base || !b)
     return fail(-1, EINVAL);  // as libevent: socket bufferevents only
   return guarded(-1, [&] { return b->base_set(base); });

@@ -80,7 +80,12 @@ public:
   evutil_socket_t getfd();
   int setfd(evutil_socket_t fd);
   ::bufferevent* underlying();
+  // The socket bufferevent a kind runs on, for bufferevent_socket_connect
+  // (a TLS bufferevent made on a socket); null for the others.
+  ::bufferevent* socket_under() { return kind_socket(); }
   void detach_from_base() noexcept override;
+  // Onto its base's list of objects (event_base_free detaches survivors).
+  void attach_to_base();
 
   // Rate limits (bufferevent_ratelim.cpp): made with the first limit or group.
   bev_rate_limit* limits(bool make);
@@ -136,6 +141,7 @@ protected:
   virtual evutil_socket_t kind_getfd() { return -1; }
   virtual int kind_setfd(evutil_socket_t) { return -1; }
   virtual ::bufferevent* kind_underlying() { return nullptr; }
+  virtual ::bufferevent* kind_socket() { return nullptr; }
   // Reading suspended at the high watermark (true) or resumed.
   virtual void kind_read_suspension(bool suspended);
   // After a change of state outside the kind (callbacks run from the loop,
