@@ -58,6 +58,10 @@ void init_chunk(chunk* c, unsigned char* buf, size_t cap) noexcept {
   c->cleanup = nullptr;
   c->cleanup_arg = nullptr;
   c->reference = false;
+  c->seg = nullptr;
+  c->seg_off = 0;
+  c->owner = nullptr;
+  c->holders = 1;
 }
 
 // An owned chunk with room for at least want bytes.
@@ -90,15 +94,29 @@ void free_chunk(chunk* c) noexcept {
   }
 }
 
+// Lets go of one holder of c; the last one frees it, with what it holds:
+// the chunk a view shows, a file segment, a reference's cleanup. A chunk
+// only this buffer holds (the usual case) costs one load.
+void drop_chunk(chunk* c) noexcept {
+  if (__atomic_load_n(&c->holders, __ATOMIC_ACQUIRE) != 1 &&
+      __atomic_sub_fetch(&c->holders, 1, __ATOMIC_ACQ_REL) != 0)
+    return;
+  if (c->owner)
+    drop_chunk(c->owner);
+  else if (c->seg)
+    segment_unref(c->seg);
+  else if (c->reference && c->cleanup)
+    c->cleanup(c->buf, c->cap, c->cleanup_arg);
+  free_chunk(c);
+}
+
 // Frees a detached list of chunks, calling the cleanup of each reference.
 // Called once the buffer is consistent again, so a cleanup may use it.
 void release(chunk* list) noexcept {
   while (list) {
     chunk* c = list;
     list = c->next;
-    if (c->reference && c->cleanup)
-      c->cleanup(c->buf, c->cap, c->cleanup_arg);
-    free_chunk(c);
+    drop_chunk(c);
   }
 }
 
@@ -116,6 +134,9 @@ struct chunk_list {
 } // namespace
 
 evbuffer::~evbuffer() {
+  if (deferred_)
+    deferred_->owner = nullptr;  // a posted run finds it gone
+  free_cbs();
   chunk* list = first_;
   first_ = last_ = last_data_ = nullptr;
   total_ = 0;
@@ -150,17 +171,7 @@ void evbuffer::added(size_t len) noexcept {
   total_ += len;
   if (len && on_add)
     on_add(on_add_arg);
-  report_length();
-}
-
-void evbuffer::set_length_cb(length_cb cb, void* arg) noexcept {
-  if (lock)
-    lock->lock();
-  length_cb_ = cb;
-  length_cb_arg_ = arg;
-  length_seen_ = total_;
-  if (lock)
-    lock->unlock();
+  changed(len, 0);
 }
 
 void evbuffer::maybe_realign(chunk* c, size_t want) noexcept {
@@ -264,8 +275,12 @@ void evbuffer::append(evbuffer& from) noexcept {
   last_data_ = tail;
   const size_t n = from.total_;
   from.total_ = 0;
-  added(n);
-  from.removed();
+  unmapped_ = unmapped_ || from.unmapped_;
+  total_ += n;
+  if (on_add)
+    on_add(on_add_arg);
+  from.removed(n);  // as libevent: the source's callbacks first
+  changed(n, 0);
 }
 
 size_t evbuffer::copyout(void* out, size_t len) const noexcept {
@@ -282,6 +297,7 @@ size_t evbuffer::copyout(void* out, size_t len) const noexcept {
 
 void evbuffer::drain(size_t len) noexcept {
   len = std::min<size_t>(len, total_);
+  const size_t drained = len;
   const bool emptied = len && len == total_;
   total_ -= len;
   chunk_list dead;
@@ -307,7 +323,7 @@ void evbuffer::drain(size_t len) noexcept {
   }
   release(dead.head);
   release_zero_refs();
-  removed();
+  removed(drained);
 }
 
 ssize_t evbuffer::read_from(int fd, size_t max, bool socket) {
@@ -370,16 +386,33 @@ ssize_t evbuffer::read_from(int fd, size_t max, bool socket) {
       last_data_ = target[i];
     }
   }
-  report_length();
+  if (r > 0)
+    changed(static_cast<size_t>(r), 0);
   return r;
 }
 
 ssize_t evbuffer::write_to(int fd, size_t max, bool socket) noexcept {
+  // A file at the front goes out with sendfile; writev stops before one.
+  if (first_ && first_->seg && first_->seg->can_sendfile) {
+    const ssize_t r = send_file(fd, max, socket);
+    if (r >= 0 || (errno != EINVAL && errno != ENOSYS))
+      return r;
+    // The fd takes no sendfile (a file opened O_APPEND, say): write a copy.
+    if (!map_files())
+      return -1;
+    return write_iov(fd, max, socket, false);
+  }
+  return write_iov(fd, max, socket, true);
+}
+
+ssize_t evbuffer::write_iov(int fd, size_t max, bool socket, bool stop_at_file) noexcept {
   constexpr int max_iov = 64;
   struct iovec iov[max_iov];
   int n = 0;
   size_t want = 0;
   for (chunk* c = first_; c && c->off && n < max_iov && want < max; c = c->next) {
+    if (c->seg && (stop_at_file ? c->seg->can_sendfile : !c->buf))
+      break;
     const size_t len = std::min(c->off, max - want);
     iov[n++] = {c->begin(), len};
     want += len;
@@ -438,15 +471,29 @@ void evbuffer::prepend(const void* data, size_t len) {
   added(len);
 }
 
-void evbuffer::add_reference(const void* data, size_t len, cleanup_fn fn, void* arg) {
+evbuffer::chunk* evbuffer::new_read_only_chunk(unsigned char* data, size_t len) {
   auto* c = static_cast<chunk*>(std::malloc(sizeof(chunk)));
   if (!c)
     throw std::bad_alloc();
-  init_chunk(c, static_cast<unsigned char*>(const_cast<void*>(data)), len);
+  init_chunk(c, data, len);
   c->reference = true;
+  c->off = len;
+  return c;
+}
+
+// Puts a read-only chunk holding data after the last data chunk.
+void evbuffer::insert_read_only(chunk* c) noexcept {
+  c->next = trailing();
+  (last_data_ ? last_data_->next : first_) = c;
+  if (!c->next)
+    last_ = c;
+  last_data_ = c;
+}
+
+void evbuffer::add_reference(const void* data, size_t len, cleanup_fn fn, void* arg) {
+  chunk* c = new_read_only_chunk(static_cast<unsigned char*>(const_cast<void*>(data)), len);
   c->cleanup = fn;
   c->cleanup_arg = arg;
-  c->off = len;
   if (len == 0) {
     // Nothing to read: released at the next drain or when the buffer goes,
     // never inside this call.
@@ -454,11 +501,7 @@ void evbuffer::add_reference(const void* data, size_t len, cleanup_fn fn, void* 
     zero_refs_ = c;
     return;
   }
-  c->next = trailing();
-  (last_data_ ? last_data_->next : first_) = c;
-  if (!c->next)
-    last_ = c;
-  last_data_ = c;
+  insert_read_only(c);
   added(len);
 }
 
@@ -527,8 +570,9 @@ size_t evbuffer::move_to(evbuffer& dst, size_t len) {
     c->off -= part;
   }
   total_ -= len;
+  dst.unmapped_ = dst.unmapped_ || unmapped_;
   dst.added(len);
-  removed();
+  removed(len);
   return len;
 }
 
@@ -873,39 +917,31 @@ ssize_t find_eol(const evbuffer& buf, size_t from, evbuffer_eol_style style, siz
 
 } // namespace
 
-namespace {
+namespace evasio::detail {
 
-// Holds the owner's lock (a thread-safe bufferevent's) of one or two
-// buffers for the length of a C call, as libevent's buffers share their
-// bufferevent's lock. Two different locks are taken in one (address) order.
-class buffer_guard {
-public:
-  explicit buffer_guard(const evbuffer* a, const evbuffer* b = nullptr) noexcept
-      : a_(a ? a->lock : nullptr), b_(b ? b->lock : nullptr) {
-    if (b_ == a_)
-      b_ = nullptr;
-    if (a_ && b_ && std::less<optional_recursive_mutex*>()(b_, a_))
-      std::swap(a_, b_);
-    if (a_)
-      a_->lock();
-    if (b_)
-      b_->lock();
-  }
-  ~buffer_guard() {
-    if (b_)
-      b_->unlock();
-    if (a_)
-      a_->unlock();
-  }
-  buffer_guard(const buffer_guard&) = delete;
-  buffer_guard& operator=(const buffer_guard&) = delete;
+buffer_guard::buffer_guard(const evbuffer* a, const evbuffer* b) noexcept : a_(a), b_(b) {
+  const void* ia = a_ ? a_->lock_id() : nullptr;
+  const void* ib = b_ ? b_->lock_id() : nullptr;
+  if (!ib || ib == ia)
+    b_ = nullptr;
+  if (!ia)
+    a_ = nullptr;
+  if (a_ && b_ && std::less<const void*>()(ib, ia))
+    std::swap(a_, b_);
+  if (a_)
+    a_->lock_all();
+  if (b_)
+    b_->lock_all();
+}
 
-private:
-  optional_recursive_mutex* a_;
-  optional_recursive_mutex* b_;
-};
+buffer_guard::~buffer_guard() {
+  if (b_)
+    b_->unlock_all();
+  if (a_)
+    a_->unlock_all();
+}
 
-} // namespace
+} // namespace evasio::detail
 
 extern "C" {
 
@@ -914,7 +950,15 @@ struct evbuffer* evbuffer_new(void) {
 }
 
 void evbuffer_free(struct evbuffer* buf) {
-  delete buf;
+  if (!buf)
+    return;
+  bool last;
+  {
+    buffer_guard g(buf);
+    last = buf->release_by_program();
+  }
+  if (last)
+    delete buf;
 }
 
 size_t evbuffer_get_length(const struct evbuffer* buf) {
@@ -1025,6 +1069,8 @@ int evbuffer_remove(struct evbuffer* buf, void* data, size_t datlen) {
     return fail(-1, EINVAL);
   if (buf->frozen_front)
     return -1;
+  if (!buf->map_files())
+    return -1;
   buf->copyout(data, n);
   buf->drain(n);
   return static_cast<int>(n);
@@ -1039,9 +1085,29 @@ ev_ssize_t evbuffer_copyout(struct evbuffer* buf, void* data_out, size_t datlen)
     return 0;
   if (!data_out)
     return fail(-1, EINVAL);
-  if (buf->frozen_front)
+  if (buf->frozen_front || !buf->map_files())
     return -1;
   return static_cast<ev_ssize_t>(buf->copyout(data_out, n));
+}
+
+ev_ssize_t evbuffer_copyout_from(struct evbuffer* buf, const struct evbuffer_ptr* pos, void* data_out,
+                                 size_t datlen) {
+  if (!pos)
+    return evbuffer_copyout(buf, data_out, datlen);
+  buffer_guard g(buf);
+  if (!buf || pos->pos < 0 || static_cast<size_t>(pos->pos) > buf->length())
+    return fail(-1, EINVAL);
+  const size_t from = static_cast<size_t>(pos->pos);
+  if (datlen > static_cast<size_t>(SSIZE_MAX) - from)
+    return -1;
+  const size_t n = std::min(datlen, buf->length() - from);
+  if (n == 0)
+    return 0;
+  if (!data_out)
+    return fail(-1, EINVAL);
+  if (buf->frozen_front || !buf->map_files())
+    return -1;
+  return static_cast<ev_ssize_t>(buf->copyout_at(from, data_out, n));
 }
 
 // libevent reads at most this much per call (its EVBUFFER_MAX_READ).
@@ -1074,7 +1140,10 @@ int evbuffer_write_atmost(struct evbuffer* buf, evutil_socket_t fd, ev_ssize_t h
     n = static_cast<size_t>(howmuch);
   if (n == 0)
     return -1;  // as libevent: nothing to write is not a success
+  const bool file_first = buf->sends_file_first();
   const ssize_t r = buf->write_to(fd, std::min(n, static_cast<size_t>(INT_MAX)), false);
+  if (r < 0 && file_first && (errno == EAGAIN || errno == EINTR))
+    return 0;  // as libevent's sendfile path: "nothing written yet"
   return static_cast<int>(r);
 }
 
@@ -1095,6 +1164,8 @@ int evbuffer_remove_buffer(struct evbuffer* src, struct evbuffer* dst, size_t da
     dst->append(*src);
     return static_cast<int>(n);
   }
+  if (!src->map_files())  // the chunk split by n is copied
+    return -1;
   return guarded(-1, [&] { return static_cast<int>(src->move_to(*dst, n)); });
 }
 
@@ -1116,7 +1187,7 @@ char* evbuffer_readln(struct evbuffer* buffer, size_t* n_read_out, enum evbuffer
     *n_read_out = 0;
   if (!buffer)
     return fail<char*>(nullptr, EINVAL);
-  if (buffer->frozen_front)
+  if (buffer->frozen_front || !buffer->map_files())
     return nullptr;
   size_t eol_len = 0;
   const ssize_t at = find_eol(*buffer, 0, eol_style, &eol_len);
@@ -1139,7 +1210,7 @@ unsigned char* evbuffer_pullup(struct evbuffer* buf, ev_ssize_t size) {
   if (!buf)
     return fail<unsigned char*>(nullptr, EINVAL);
   const size_t n = size < 0 ? buf->length() : static_cast<size_t>(size);
-  if (n == 0 || n > buf->length())
+  if (n == 0 || n > buf->length() || !buf->map_files())
     return nullptr;
   return guarded<unsigned char*>(nullptr, [&] { return buf->pullup(n); });
 }
@@ -1176,6 +1247,8 @@ struct evbuffer_ptr evbuffer_search_range(struct evbuffer* buffer, const char* w
   buffer_guard g(buffer);
   if (!buffer || (!what && len))
     return fail(not_found(), EINVAL);
+  if (!buffer->map_files())
+    return not_found();
   const ssize_t from = start_of(*buffer, start);
   if (from < 0)
     return not_found();
@@ -1203,6 +1276,7 @@ struct evbuffer_ptr evbuffer_search_eol(struct evbuffer* buffer, struct evbuffer
   evbuffer_ptr result = not_found();
   if (!buffer) {
     errno = EINVAL;
+  } else if (!buffer->map_files()) {
   } else if (const ssize_t from = start_of(*buffer, start); from >= 0) {
     const ssize_t at = find_eol(*buffer, static_cast<size_t>(from), eol_style, &eol_len);
     if (at >= 0)
@@ -1220,6 +1294,8 @@ int evbuffer_peek(struct evbuffer* buffer, ev_ssize_t len, struct evbuffer_ptr* 
     return fail(-1, EINVAL);
   if (n_vec < 0)
     n_vec = 0;
+  if (!buffer->map_files())
+    return -1;
   if (start_at) {
     if (start_at->pos < 0)
       return 0;
