@@ -159,6 +159,18 @@ void remove_other(evbuffer* b, const evbuffer_cb_info*, void* arg) {
 }
 } // namespace
 
+BOOST_AUTO_TEST_CASE(a_null_callback_or_another_buffers_entry_is_refused) {
+  errno = 0;
+  BOOST_TEST(evbuffer_add_cb(buf, nullptr, nullptr) == nullptr);
+  BOOST_TEST(errno == EINVAL);
+  Buf other;
+  evbuffer_cb_entry* theirs = evbuffer_add_cb(other, log_info, &a);
+  BOOST_TEST(evbuffer_remove_cb_entry(buf, theirs) == -1);
+  BOOST_TEST(evbuffer_cb_clear_flags(buf, theirs, EVBUFFER_CB_ENABLED) == -1);
+  add(other, "x");
+  BOOST_TEST(text == "a:0+1-0 ");  // still theirs, still enabled
+}
+
 BOOST_AUTO_TEST_CASE(a_callback_may_remove_the_next_callback_while_running) {
   other_remover r;
   r.victim = evbuffer_add_cb(buf, log_info, &a);
