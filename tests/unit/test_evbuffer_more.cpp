@@ -14,6 +14,8 @@
 
 #include <pthread.h>
 
+#include <atomic>
+#include <cerrno>
 #include <cstring>
 #include <string>
 #include <thread>
@@ -279,11 +281,8 @@ BOOST_AUTO_TEST_CASE(evbuffer_lock_excludes_other_threads) {
   Buf b;
   evbuffer_enable_locking(b, nullptr);
   evbuffer_lock(b);
-  bool added = false;
-  std::thread t([&] {
-    add(b, "late");
-    added = true;
-  });
+  std::atomic<bool> added{false};
+  std::thread t([&] { added = evbuffer_add(b, "late", 4) == 0; });
   ::usleep(50 * 1000);
   BOOST_TEST(b.length() == 0u);  // the other thread waits for the lock
   evbuffer_unlock(b);
@@ -345,3 +344,49 @@ BOOST_AUTO_TEST_CASE(set_and_clear_flags_succeed) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+#ifdef EVASIO_VERSION
+// evasio's guarantee at the C boundary (libevent dereferences these):
+// NULL or out-of-range arguments fail with EINVAL.
+BOOST_AUTO_TEST_SUITE(bad_input)
+
+BOOST_AUTO_TEST_CASE(null_buffers_fail_with_einval) {
+  Buf b;
+  errno = 0;
+  BOOST_TEST(evbuffer_prepend_buffer(nullptr, b) == -1);
+  BOOST_TEST(errno == EINVAL);
+  BOOST_TEST(evbuffer_add_buffer_reference(b, nullptr) == -1);
+  BOOST_TEST(evbuffer_add_iovec(nullptr, nullptr, 1) == 0u);
+  BOOST_TEST(evbuffer_enable_locking(nullptr, nullptr) == -1);
+  BOOST_TEST(evbuffer_set_flags(nullptr, 1) == -1);
+  BOOST_TEST(evbuffer_add_cb(nullptr, nullptr, nullptr) == nullptr);
+  BOOST_TEST(evbuffer_defer_callbacks(b, nullptr) == -1);
+  BOOST_TEST(evbuffer_add_file(nullptr, -1, 0, 1) == -1);
+  BOOST_TEST(evbuffer_add_file_segment(b, nullptr, 0, 1) == -1);
+  BOOST_TEST(evbuffer_file_segment_new(-1, 0, 1, 0) == nullptr);
+  evbuffer_file_segment_free(nullptr);
+  evbuffer_lock(nullptr);
+  evbuffer_unlock(nullptr);
+}
+
+BOOST_AUTO_TEST_CASE(copyout_from_a_position_past_the_end_fails) {
+  Buf b;
+  add(b, "abc");
+  evbuffer_ptr p;
+  evbuffer_ptr_set(b, &p, 3, EVBUFFER_PTR_SET);
+  evbuffer_drain(b, 2);  // p is now past the end
+  char out[4];
+  errno = 0;
+  BOOST_TEST(evbuffer_copyout_from(b, &p, out, 1) == -1);
+  BOOST_TEST(errno == EINVAL);
+}
+
+BOOST_AUTO_TEST_CASE(an_iovec_extent_without_memory_adds_nothing) {
+  Buf b;
+  evbuffer_iovec v[2] = {{const_cast<char*>("ok"), 2}, {nullptr, 3}};
+  BOOST_TEST(evbuffer_add_iovec(b, v, 2) == 0u);
+  BOOST_TEST(b.length() == 0u);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+#endif
