@@ -174,6 +174,26 @@ int evbuffer_clear_flags(struct evbuffer* buf, ev_uint64_t flags) {
   return 0;
 }
 
+ev_ssize_t evbuffer_copyout_from(struct evbuffer* buf, const struct evbuffer_ptr* pos, void* data_out,
+                                 size_t datlen) {
+  if (!pos)
+    return evbuffer_copyout(buf, data_out, datlen);
+  buffer_guard g(buf);
+  if (!buf || pos->pos < 0 || static_cast<size_t>(pos->pos) > buf->length())
+    return fail(-1, EINVAL);
+  const size_t from = static_cast<size_t>(pos->pos);
+  if (datlen > static_cast<size_t>(SSIZE_MAX) - from)
+    return -1;
+  const size_t n = std::min(datlen, buf->length() - from);
+  if (n == 0)
+    return 0;
+  if (!data_out)
+    return fail(-1, EINVAL);
+  if (buf->frozen_front || !buf->map_files())
+    return -1;
+  return static_cast<ev_ssize_t>(buf->copyout_at(from, data_out, n));
+}
+
 int evbuffer_prepend_buffer(struct evbuffer* dst, struct evbuffer* src) {
   buffer_guard g(src, dst);
   if (!dst || !src)
