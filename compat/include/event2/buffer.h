@@ -289,6 +289,8 @@ int evbuffer_remove_cb(struct evbuffer *buffer, evbuffer_cb_func cb,
     void *cbarg);
 /* A callback without this flag is skipped (its changes are not kept). */
 #define EVBUFFER_CB_ENABLED 1
+/* Set / clear EVBUFFER_CB_ENABLED; 0, or -1 with EINVAL if cb is not one of
+ * buffer's callbacks. */
 int evbuffer_cb_set_flags(struct evbuffer *buffer,
     struct evbuffer_cb_entry *cb, ev_uint32_t flags);
 int evbuffer_cb_clear_flags(struct evbuffer *buffer,
@@ -296,7 +298,8 @@ int evbuffer_cb_clear_flags(struct evbuffer *buffer,
 
 struct event_base;
 /* From now on the callbacks run from base's loop instead of after each
- * change: one run for all the changes since the last, with their sum. */
+ * change: one run for all the changes since the last, with their sum. A
+ * pending run counts as an active event of base. 0, or -1 (EINVAL). */
 int evbuffer_defer_callbacks(struct evbuffer *buffer, struct event_base *base);
 
 #ifdef __cplusplus
