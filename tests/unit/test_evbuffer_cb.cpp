@@ -17,10 +17,13 @@ extern "C" {
 #include "buffers.hpp"
 #include "fixtures.hpp"
 
+#include <event2/thread.h>
+
 #include <unistd.h>
 
 #include <cstring>
 #include <string>
+#include <thread>
 
 using nettest::Buf;
 
@@ -371,6 +374,44 @@ BOOST_AUTO_TEST_CASE(a_buffer_freed_with_a_deferred_run_pending_is_told_before_i
   event_base_loop(base, EVLOOP_NONBLOCK);
   BOOST_TEST(s.calls == 1);
   BOOST_TEST(s.length == 3u);
+  event_base_free(base);
+}
+
+namespace {
+struct loop_thread_check {
+  event_base* base;
+  std::thread::id ran_on;
+  int calls = 0;
+};
+void note_thread(evbuffer*, const evbuffer_cb_info*, void* arg) {
+  auto* c = static_cast<loop_thread_check*>(arg);
+  c->ran_on = std::this_thread::get_id();
+  ++c->calls;
+  event_base_loopbreak(c->base);
+}
+void never(evutil_socket_t, short, void*) {}
+} // namespace
+
+// Threads stay set up for the rest of the process (the cases after this).
+BOOST_AUTO_TEST_CASE(changes_made_on_another_thread_are_told_on_the_loops_thread) {
+  BOOST_REQUIRE(evthread_use_pthreads() == 0);
+  event_base* base = event_base_new();
+  event* keep_alive = evtimer_new(base, never, nullptr);
+  const timeval hour = nettest::ms_tv(3600 * 1000);
+  evtimer_add(keep_alive, &hour);
+  loop_thread_check check{base, {}};
+  BOOST_REQUIRE(evbuffer_enable_locking(buf, nullptr) == 0);
+  evbuffer_defer_callbacks(buf, base);
+  evbuffer_add_cb(buf, note_thread, &check);
+  std::thread writer([&] {
+    ::usleep(20 * 1000);
+    evbuffer_add(buf, "from afar", 9);
+  });
+  BOOST_TEST(event_base_dispatch(base) == 0);
+  writer.join();
+  BOOST_TEST(check.calls == 1);
+  BOOST_TEST((check.ran_on == std::this_thread::get_id()));
+  event_free(keep_alive);
   event_base_free(base);
 }
 
