@@ -254,6 +254,24 @@ BOOST_AUTO_TEST_CASE(add_buffer_reference_of_an_empty_buffer_succeeds_with_nothi
   BOOST_TEST(out.length() == 0u);
 }
 
+#ifdef EVASIO_VERSION
+// evasio counts a shown chunk's holders atomically (libevent's count is
+// guarded by neither buffer's lock): the two buffers may go on two threads.
+BOOST_AUTO_TEST_CASE(a_buffer_and_one_showing_it_may_be_freed_on_two_threads) {
+  for (int i = 0; i < 200; ++i) {
+    evbuffer* in = evbuffer_new();
+    evbuffer* out = evbuffer_new();
+    evbuffer_add(in, "one chunk", 9);
+    evbuffer_add_reference(in, "and a reference", 15, nullptr, nullptr);
+    BOOST_REQUIRE(evbuffer_add_buffer_reference(out, in) == 0);
+    std::thread t([in] { evbuffer_free(in); });
+    evbuffer_drain(out, 4);
+    evbuffer_free(out);
+    t.join();
+  }
+}
+#endif
+
 BOOST_AUTO_TEST_SUITE_END()
 
 namespace {
