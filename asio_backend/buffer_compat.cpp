@@ -19,14 +19,7 @@ char* evbuffer_readline(struct evbuffer* buffer) {
   return evbuffer_readln(buffer, nullptr, EVBUFFER_EOL_ANY);
 }
 
-// libevent 2 keeps a list of callbacks; the 1.x call replaces them all by
-// one. evasio has only this one (evbuffer_add_cb is not provided yet).
-int evbuffer_setcb(struct evbuffer* buffer, evbuffer_cb cb, void* cbarg) {
-  if (!buffer)
-    return fail(-1, EINVAL);
-  buffer->set_length_cb(cb, cbarg);
-  return 0;
-}
+// evbuffer_setcb: evbuffer_cb.cpp, one entry of the buffer's list of callbacks.
 
 unsigned char* evbuffer_find(struct evbuffer* buffer, const unsigned char* what, size_t len) {
   if (!buffer || (!what && len))

@@ -1,4 +1,7 @@
-// evbuffer: libevent's byte queue as a chain of chunks.
+// evbuffer: libevent's byte queue as a chain of chunks: the chain, adds,
+// drains, moves, fd I/O, reserve/commit and freezing. Positions and searches
+// are in evbuffer_search.cpp, callbacks in evbuffer_cb.cpp, files in
+// evbuffer_file.cpp, the rest of buffer.h in evbuffer_more.cpp.
 #include "detail/evbuffer.hpp"
 #include "detail/global.hpp"
 #include "detail/c_boundary.hpp"
@@ -58,6 +61,10 @@ void init_chunk(chunk* c, unsigned char* buf, size_t cap) noexcept {
   c->cleanup = nullptr;
   c->cleanup_arg = nullptr;
   c->reference = false;
+  c->seg = nullptr;
+  c->seg_off = 0;
+  c->owner = nullptr;
+  c->holders = 1;
 }
 
 // An owned chunk with room for at least want bytes.
@@ -90,15 +97,29 @@ void free_chunk(chunk* c) noexcept {
   }
 }
 
+// Lets go of one holder of c; the last one frees it, with what it holds:
+// the chunk a view shows, a file segment, a reference's cleanup. A chunk
+// only this buffer holds (the usual case) costs one load.
+void drop_chunk(chunk* c) noexcept {
+  if (__atomic_load_n(&c->holders, __ATOMIC_ACQUIRE) != 1 &&
+      __atomic_sub_fetch(&c->holders, 1, __ATOMIC_ACQ_REL) != 0)
+    return;
+  if (c->owner)
+    drop_chunk(c->owner);
+  else if (c->seg)
+    segment_unref(c->seg);
+  else if (c->reference && c->cleanup)
+    c->cleanup(c->buf, c->cap, c->cleanup_arg);
+  free_chunk(c);
+}
+
 // Frees a detached list of chunks, calling the cleanup of each reference.
 // Called once the buffer is consistent again, so a cleanup may use it.
 void release(chunk* list) noexcept {
   while (list) {
     chunk* c = list;
     list = c->next;
-    if (c->reference && c->cleanup)
-      c->cleanup(c->buf, c->cap, c->cleanup_arg);
-    free_chunk(c);
+    drop_chunk(c);
   }
 }
 
@@ -116,6 +137,9 @@ struct chunk_list {
 } // namespace
 
 evbuffer::~evbuffer() {
+  if (deferred_)
+    deferred_->owner = nullptr;  // a posted run finds it gone
+  free_cbs();
   chunk* list = first_;
   first_ = last_ = last_data_ = nullptr;
   total_ = 0;
@@ -150,17 +174,7 @@ void evbuffer::added(size_t len) noexcept {
   total_ += len;
   if (len && on_add)
     on_add(on_add_arg);
-  report_length();
-}
-
-void evbuffer::set_length_cb(length_cb cb, void* arg) noexcept {
-  if (lock)
-    lock->lock();
-  length_cb_ = cb;
-  length_cb_arg_ = arg;
-  length_seen_ = total_;
-  if (lock)
-    lock->unlock();
+  changed(len, 0);
 }
 
 void evbuffer::maybe_realign(chunk* c, size_t want) noexcept {
@@ -264,8 +278,12 @@ void evbuffer::append(evbuffer& from) noexcept {
   last_data_ = tail;
   const size_t n = from.total_;
   from.total_ = 0;
-  added(n);
-  from.removed();
+  unmapped_ = unmapped_ || from.unmapped_;
+  total_ += n;
+  if (on_add)
+    on_add(on_add_arg);
+  from.removed(n);  // as libevent: the source's callbacks first
+  changed(n, 0);
 }
 
 size_t evbuffer::copyout(void* out, size_t len) const noexcept {
@@ -282,6 +300,7 @@ size_t evbuffer::copyout(void* out, size_t len) const noexcept {
 
 void evbuffer::drain(size_t len) noexcept {
   len = std::min<size_t>(len, total_);
+  const size_t drained = len;
   const bool emptied = len && len == total_;
   total_ -= len;
   chunk_list dead;
@@ -307,7 +326,7 @@ void evbuffer::drain(size_t len) noexcept {
   }
   release(dead.head);
   release_zero_refs();
-  removed();
+  removed(drained);
 }
 
 ssize_t evbuffer::read_from(int fd, size_t max, bool socket) {
@@ -370,16 +389,33 @@ ssize_t evbuffer::read_from(int fd, size_t max, bool socket) {
       last_data_ = target[i];
     }
   }
-  report_length();
+  if (r > 0)
+    changed(static_cast<size_t>(r), 0);
   return r;
 }
 
 ssize_t evbuffer::write_to(int fd, size_t max, bool socket) noexcept {
+  // A file at the front goes out with sendfile; writev stops before one.
+  if (first_ && first_->seg && first_->seg->can_sendfile) {
+    const ssize_t r = send_file(fd, max, socket);
+    if (r >= 0 || (errno != EINVAL && errno != ENOSYS))
+      return r;
+    // The fd takes no sendfile (a file opened O_APPEND, say): write a copy.
+    if (!map_files())
+      return -1;
+    return write_iov(fd, max, socket, false);
+  }
+  return write_iov(fd, max, socket, true);
+}
+
+ssize_t evbuffer::write_iov(int fd, size_t max, bool socket, bool stop_at_file) noexcept {
   constexpr int max_iov = 64;
   struct iovec iov[max_iov];
   int n = 0;
   size_t want = 0;
   for (chunk* c = first_; c && c->off && n < max_iov && want < max; c = c->next) {
+    if (c->seg && (stop_at_file ? c->seg->can_sendfile : !c->buf))
+      break;
     const size_t len = std::min(c->off, max - want);
     iov[n++] = {c->begin(), len};
     want += len;
@@ -438,15 +474,29 @@ void evbuffer::prepend(const void* data, size_t len) {
   added(len);
 }
 
-void evbuffer::add_reference(const void* data, size_t len, cleanup_fn fn, void* arg) {
+evbuffer::chunk* evbuffer::new_read_only_chunk(unsigned char* data, size_t len) {
   auto* c = static_cast<chunk*>(std::malloc(sizeof(chunk)));
   if (!c)
     throw std::bad_alloc();
-  init_chunk(c, static_cast<unsigned char*>(const_cast<void*>(data)), len);
+  init_chunk(c, data, len);
   c->reference = true;
+  c->off = len;
+  return c;
+}
+
+// Puts a read-only chunk holding data after the last data chunk.
+void evbuffer::insert_read_only(chunk* c) noexcept {
+  c->next = trailing();
+  (last_data_ ? last_data_->next : first_) = c;
+  if (!c->next)
+    last_ = c;
+  last_data_ = c;
+}
+
+void evbuffer::add_reference(const void* data, size_t len, cleanup_fn fn, void* arg) {
+  chunk* c = new_read_only_chunk(static_cast<unsigned char*>(const_cast<void*>(data)), len);
   c->cleanup = fn;
   c->cleanup_arg = arg;
-  c->off = len;
   if (len == 0) {
     // Nothing to read: released at the next drain or when the buffer goes,
     // never inside this call.
@@ -454,11 +504,7 @@ void evbuffer::add_reference(const void* data, size_t len, cleanup_fn fn, void* 
     zero_refs_ = c;
     return;
   }
-  c->next = trailing();
-  (last_data_ ? last_data_->next : first_) = c;
-  if (!c->next)
-    last_ = c;
-  last_data_ = c;
+  insert_read_only(c);
   added(len);
 }
 
@@ -527,8 +573,9 @@ size_t evbuffer::move_to(evbuffer& dst, size_t len) {
     c->off -= part;
   }
   total_ -= len;
+  dst.unmapped_ = dst.unmapped_ || unmapped_;
   dst.added(len);
-  removed();
+  removed(len);
   return len;
 }
 
@@ -657,255 +704,33 @@ bool evbuffer::commit(const struct iovec* vec, int n_vec) noexcept {
   return true;
 }
 
-evbuffer::cursor evbuffer::locate(size_t pos) const noexcept {
-  chunk* c = first_;
-  while (c && c->off && pos >= c->off) {
-    pos -= c->off;
-    c = c->next;
-  }
-  if (c && c->off == 0)
-    c = nullptr;
-  return {c, c ? pos : 0};
-}
-
-unsigned char evbuffer::byte_at(size_t pos) const noexcept {
-  const cursor at = locate(pos);
-  return at.c ? at.c->begin()[at.in] : 0;
-}
-
-namespace {
-// Whether the bytes from (c, in) on start with what[0..len); the buffer
-// holds at least len bytes from there.
-bool matches_at(const chunk* c, size_t in, const unsigned char* what, size_t len) noexcept {
-  while (len) {
-    if (!c || c->off == 0)
-      return false;
-    const size_t k = std::min(len, c->off - in);
-    if (std::memcmp(c->begin() + in, what, k) != 0)
-      return false;
-    what += k;
-    len -= k;
-    c = c->next;
-    in = 0;
-  }
-  return true;
-}
-} // namespace
-
-ssize_t evbuffer::find(const void* what, size_t len, size_t from, size_t limit) const noexcept {
-  limit = std::min<size_t>(limit, total_);
-  if (len == 0 || len > limit || from > limit - len)
-    return -1;
-  auto* w = static_cast<const unsigned char*>(what);
-  const size_t last_start = limit - len;
-  cursor at = locate(from);
-  chunk* c = at.c;
-  size_t in = at.in;
-  size_t pos = from;
-  while (c && c->off && pos <= last_start) {
-    const size_t avail = std::min(c->off - in, last_start - pos + 1);
-    const unsigned char* base = c->begin() + in;
-    auto* hit = static_cast<const unsigned char*>(std::memchr(base, w[0], avail));
-    if (!hit) {
-      pos += avail;
-      c = c->next;
-      in = 0;
-      continue;
-    }
-    const size_t k = static_cast<size_t>(hit - base);
-    pos += k;
-    in += k;
-    if (matches_at(c, in, w, len))
-      return static_cast<ssize_t>(pos);
-    ++pos;
-    if (++in == c->off) {
-      c = c->next;
-      in = 0;
-    }
-  }
-  return -1;
-}
-
-ssize_t evbuffer::find_any(const char* set, size_t n, size_t from) const noexcept {
-  cursor at = locate(from);
-  size_t pos = from;
-  size_t in = at.in;
-  for (chunk* c = at.c; c && c->off; c = c->next, in = 0) {
-    const unsigned char* base = c->begin() + in;
-    size_t avail = c->off - in;
-    const unsigned char* best = nullptr;
-    // Each later character is looked for only before the best hit so far,
-    // so a call costs the distance to its answer.
-    for (size_t i = 0; i < n; ++i) {
-      auto* hit = static_cast<const unsigned char*>(std::memchr(base, static_cast<unsigned char>(set[i]), avail));
-      if (hit) {
-        best = hit;
-        avail = static_cast<size_t>(hit - base);
-      }
-    }
-    if (best)
-      return static_cast<ssize_t>(pos + static_cast<size_t>(best - base));
-    pos += c->off - in;
-  }
-  return -1;
-}
-
-size_t evbuffer::span(const char* set, size_t n, size_t from) const noexcept {
-  cursor at = locate(from);
-  size_t count = 0;
-  size_t in = at.in;
-  for (chunk* c = at.c; c && c->off; c = c->next, in = 0) {
-    for (; in < c->off; ++in, ++count)
-      if (!std::memchr(set, c->begin()[in], n))
-        return count;
-  }
-  return count;
-}
-
-int evbuffer::peek(ssize_t len, const size_t* start, struct iovec* vec, int n_vec) const noexcept {
-  int idx = 0;
-  size_t so_far = 0;
-  chunk* c = first_;
-  if (start) {
-    if (*start >= total_)
-      return 0;
-    const cursor at = locate(*start);
-    so_far = at.c->off - at.in;
-    if (n_vec > 0)
-      vec[0] = {at.c->begin() + at.in, so_far};
-    idx = 1;
-    c = at.c->next;
-  }
-  if (n_vec == 0 && len < 0)
-    len = static_cast<ssize_t>(total_ - (start ? *start : 0));
-  for (; c && c->off; c = c->next) {
-    if (len >= 0 && so_far >= static_cast<size_t>(len))
-      break;
-    if (idx < n_vec)
-      vec[idx] = {c->begin(), c->off};
-    else if (len < 0)
-      break;
-    ++idx;
-    so_far += c->off;
-  }
-  return idx;
-}
-
 // ---- C boundary -----------------------------------------------------------
 
-namespace {
+namespace evasio::detail {
 
-evbuffer_ptr not_found() noexcept {
-  evbuffer_ptr p;
-  p.pos = -1;
-  p.internal_.chain = nullptr;
-  p.internal_.pos_in_chain = 0;
-  return p;
+buffer_guard::buffer_guard(const evbuffer* a, const evbuffer* b) noexcept : a_(a), b_(b) {
+  const void* ia = a_ ? a_->lock_id() : nullptr;
+  const void* ib = b_ ? b_->lock_id() : nullptr;
+  if (!ib || ib == ia)
+    b_ = nullptr;
+  if (!ia)
+    a_ = nullptr;
+  if (a_ && b_ && std::less<const void*>()(ib, ia))
+    std::swap(a_, b_);
+  if (a_)
+    a_->lock_all();
+  if (b_)
+    b_->lock_all();
 }
 
-evbuffer_ptr make_ptr(const evbuffer& buf, size_t pos) noexcept {
-  evbuffer_ptr p;
-  const evbuffer::cursor at = buf.locate(pos);
-  p.pos = static_cast<ev_ssize_t>(pos);
-  p.internal_.chain = at.c;
-  p.internal_.pos_in_chain = at.in;
-  return p;
+buffer_guard::~buffer_guard() {
+  if (b_)
+    b_->unlock_all();
+  if (a_)
+    a_->unlock_all();
 }
 
-// The offset a caller's start position names: 0 for NULL, -1 if invalid.
-ssize_t start_of(const evbuffer& buf, const evbuffer_ptr* start) noexcept {
-  if (!start)
-    return 0;
-  if (start->pos < 0 || static_cast<size_t>(start->pos) > buf.length())
-    return -1;
-  return start->pos;
-}
-
-// The first line end of the given style at or after from.
-ssize_t find_eol(const evbuffer& buf, size_t from, evbuffer_eol_style style, size_t* eol_len) noexcept {
-  const size_t total = buf.length();
-  ssize_t at = -1;
-  size_t len = 0;
-  switch (style) {
-  case EVBUFFER_EOL_ANY:
-    // The whole run of CR and LF characters.
-    at = buf.find_any("\r\n", 2, from);
-    if (at >= 0)
-      len = buf.span("\r\n", 2, static_cast<size_t>(at));
-    break;
-  case EVBUFFER_EOL_CRLF:
-    // An LF, or a CR right before one; a lone CR is part of the line.
-    for (size_t p = from;;) {
-      at = buf.find_any("\n\r", 2, p);
-      if (at < 0)
-        break;
-      const size_t i = static_cast<size_t>(at);
-      if (buf.byte_at(i) == '\n') {
-        len = 1;
-        break;
-      }
-      if (i + 1 < total && buf.byte_at(i + 1) == '\n') {
-        len = 2;
-        break;
-      }
-      p = i + 1;
-      at = -1;
-    }
-    break;
-  case EVBUFFER_EOL_CRLF_STRICT:
-    at = buf.find("\r\n", 2, from, total);
-    len = 2;
-    break;
-  case EVBUFFER_EOL_LF:
-    at = buf.find_any("\n", 1, from);
-    len = 1;
-    break;
-  case EVBUFFER_EOL_NUL:
-    at = buf.find_any("", 1, from);
-    len = 1;
-    break;
-  default:
-    break;
-  }
-  *eol_len = at >= 0 ? len : 0;
-  return at;
-}
-
-} // namespace
-
-namespace {
-
-// Holds the owner's lock (a thread-safe bufferevent's) of one or two
-// buffers for the length of a C call, as libevent's buffers share their
-// bufferevent's lock. Two different locks are taken in one (address) order.
-class buffer_guard {
-public:
-  explicit buffer_guard(const evbuffer* a, const evbuffer* b = nullptr) noexcept
-      : a_(a ? a->lock : nullptr), b_(b ? b->lock : nullptr) {
-    if (b_ == a_)
-      b_ = nullptr;
-    if (a_ && b_ && std::less<optional_recursive_mutex*>()(b_, a_))
-      std::swap(a_, b_);
-    if (a_)
-      a_->lock();
-    if (b_)
-      b_->lock();
-  }
-  ~buffer_guard() {
-    if (b_)
-      b_->unlock();
-    if (a_)
-      a_->unlock();
-  }
-  buffer_guard(const buffer_guard&) = delete;
-  buffer_guard& operator=(const buffer_guard&) = delete;
-
-private:
-  optional_recursive_mutex* a_;
-  optional_recursive_mutex* b_;
-};
-
-} // namespace
+} // namespace evasio::detail
 
 extern "C" {
 
@@ -914,7 +739,15 @@ struct evbuffer* evbuffer_new(void) {
 }
 
 void evbuffer_free(struct evbuffer* buf) {
-  delete buf;
+  if (!buf)
+    return;
+  bool last;
+  {
+    buffer_guard g(buf);
+    last = buf->release_by_program();
+  }
+  if (last)
+    delete buf;
 }
 
 size_t evbuffer_get_length(const struct evbuffer* buf) {
@@ -1025,6 +858,8 @@ int evbuffer_remove(struct evbuffer* buf, void* data, size_t datlen) {
     return fail(-1, EINVAL);
   if (buf->frozen_front)
     return -1;
+  if (!buf->map_files())
+    return -1;
   buf->copyout(data, n);
   buf->drain(n);
   return static_cast<int>(n);
@@ -1039,7 +874,7 @@ ev_ssize_t evbuffer_copyout(struct evbuffer* buf, void* data_out, size_t datlen)
     return 0;
   if (!data_out)
     return fail(-1, EINVAL);
-  if (buf->frozen_front)
+  if (buf->frozen_front || !buf->map_files())
     return -1;
   return static_cast<ev_ssize_t>(buf->copyout(data_out, n));
 }
@@ -1074,7 +909,10 @@ int evbuffer_write_atmost(struct evbuffer* buf, evutil_socket_t fd, ev_ssize_t h
     n = static_cast<size_t>(howmuch);
   if (n == 0)
     return -1;  // as libevent: nothing to write is not a success
+  const bool file_first = buf->sends_file_first();
   const ssize_t r = buf->write_to(fd, std::min(n, static_cast<size_t>(INT_MAX)), false);
+  if (r < 0 && file_first && (errno == EAGAIN || errno == EINTR))
+    return 0;  // as libevent's sendfile path: "nothing written yet"
   return static_cast<int>(r);
 }
 
@@ -1095,6 +933,8 @@ int evbuffer_remove_buffer(struct evbuffer* src, struct evbuffer* dst, size_t da
     dst->append(*src);
     return static_cast<int>(n);
   }
+  if (!src->map_files())  // the chunk split by n is copied
+    return -1;
   return guarded(-1, [&] { return static_cast<int>(src->move_to(*dst, n)); });
 }
 
@@ -1110,123 +950,14 @@ int evbuffer_drain(struct evbuffer* buf, size_t len) {
   return 0;
 }
 
-char* evbuffer_readln(struct evbuffer* buffer, size_t* n_read_out, enum evbuffer_eol_style eol_style) {
-  buffer_guard g(buffer);
-  if (n_read_out)
-    *n_read_out = 0;
-  if (!buffer)
-    return fail<char*>(nullptr, EINVAL);
-  if (buffer->frozen_front)
-    return nullptr;
-  size_t eol_len = 0;
-  const ssize_t at = find_eol(*buffer, 0, eol_style, &eol_len);
-  if (at < 0)
-    return nullptr;
-  const size_t n = static_cast<size_t>(at);
-  auto* line = static_cast<char*>(mm_malloc(n + 1));  // the program's allocator
-  if (!line)
-    return fail<char*>(nullptr, ENOMEM);
-  buffer->copyout(line, n);
-  line[n] = '\0';
-  buffer->drain(n + eol_len);
-  if (n_read_out)
-    *n_read_out = n;
-  return line;
-}
-
 unsigned char* evbuffer_pullup(struct evbuffer* buf, ev_ssize_t size) {
   buffer_guard g(buf);
   if (!buf)
     return fail<unsigned char*>(nullptr, EINVAL);
   const size_t n = size < 0 ? buf->length() : static_cast<size_t>(size);
-  if (n == 0 || n > buf->length())
+  if (n == 0 || n > buf->length() || !buf->map_files())
     return nullptr;
   return guarded<unsigned char*>(nullptr, [&] { return buf->pullup(n); });
-}
-
-int evbuffer_ptr_set(struct evbuffer* buffer, struct evbuffer_ptr* ptr, size_t position,
-                     enum evbuffer_ptr_how how) {
-  buffer_guard g(buffer);
-  if (!buffer || !ptr)
-    return fail(-1, EINVAL);
-  size_t pos;
-  switch (how) {
-  case EVBUFFER_PTR_SET:
-    pos = position;
-    break;
-  case EVBUFFER_PTR_ADD:
-    if (ptr->pos < 0 || position > SIZE_MAX - static_cast<size_t>(ptr->pos))
-      return -1;
-    pos = static_cast<size_t>(ptr->pos) + position;
-    break;
-  default:
-    return fail(-1, EINVAL);
-  }
-  if (pos > buffer->length()) {
-    *ptr = not_found();
-    return -1;
-  }
-  *ptr = make_ptr(*buffer, pos);
-  return 0;
-}
-
-struct evbuffer_ptr evbuffer_search_range(struct evbuffer* buffer, const char* what, size_t len,
-                                          const struct evbuffer_ptr* start,
-                                          const struct evbuffer_ptr* end) {
-  buffer_guard g(buffer);
-  if (!buffer || (!what && len))
-    return fail(not_found(), EINVAL);
-  const ssize_t from = start_of(*buffer, start);
-  if (from < 0)
-    return not_found();
-  if (len == 0)
-    return make_ptr(*buffer, static_cast<size_t>(from));  // as libevent: found where it starts
-  size_t limit = buffer->length();
-  if (end) {
-    if (end->pos < 0)
-      return not_found();
-    limit = std::min(limit, static_cast<size_t>(end->pos));
-  }
-  const ssize_t at = buffer->find(what, len, static_cast<size_t>(from), limit);
-  return at < 0 ? not_found() : make_ptr(*buffer, static_cast<size_t>(at));
-}
-
-struct evbuffer_ptr evbuffer_search(struct evbuffer* buffer, const char* what, size_t len,
-                                    const struct evbuffer_ptr* start) {
-  return evbuffer_search_range(buffer, what, len, start, nullptr);
-}
-
-struct evbuffer_ptr evbuffer_search_eol(struct evbuffer* buffer, struct evbuffer_ptr* start,
-                                        size_t* eol_len_out, enum evbuffer_eol_style eol_style) {
-  buffer_guard g(buffer);
-  size_t eol_len = 0;
-  evbuffer_ptr result = not_found();
-  if (!buffer) {
-    errno = EINVAL;
-  } else if (const ssize_t from = start_of(*buffer, start); from >= 0) {
-    const ssize_t at = find_eol(*buffer, static_cast<size_t>(from), eol_style, &eol_len);
-    if (at >= 0)
-      result = make_ptr(*buffer, static_cast<size_t>(at));
-  }
-  if (eol_len_out)
-    *eol_len_out = eol_len;
-  return result;
-}
-
-int evbuffer_peek(struct evbuffer* buffer, ev_ssize_t len, struct evbuffer_ptr* start_at,
-                  struct evbuffer_iovec* vec_out, int n_vec) {
-  buffer_guard g(buffer);
-  if (!buffer || (!vec_out && n_vec > 0))
-    return fail(-1, EINVAL);
-  if (n_vec < 0)
-    n_vec = 0;
-  if (start_at) {
-    if (start_at->pos < 0)
-      return 0;
-    const size_t from = static_cast<size_t>(start_at->pos);
-    return buffer->peek(len, &from, vec_out, n_vec);
-  }
-  return buffer->peek(len, nullptr, vec_out, n_vec);
 }
 
 int evbuffer_reserve_space(struct evbuffer* buf, ev_ssize_t size, struct evbuffer_iovec* vec,

@@ -2,7 +2,11 @@
  * against real libevent 2.1.12 and once against evasio, printing what the
  * evbuffer calls return: readln in every EOL style, search and search_eol
  * offsets, peek counts, pullup results, lengths, prepend, remove_buffer,
- * printf, reserve/commit, references and freezing.
+ * printf, reserve/commit, references and freezing; callbacks (what each
+ * change tells them, their order, flags, removal, evbuffer_setcb, deferred
+ * runs); prepend_buffer, copyout_from, add_iovec, add_buffer_reference;
+ * files and file segments (their bytes, ranges, cleanup, sendfile to a
+ * pipe).
  *
  * Nothing that depends on how an implementation sizes its chunks is printed:
  * chunk counts and contiguous space are shown only for buffers whose chunks
@@ -14,7 +18,12 @@
 #endif
 
 #include <event2/buffer.h>
+#include <event2/buffer_compat.h>
+#include <event2/event.h>
 #include <event2/util.h>
+
+#include <fcntl.h>
+#include <unistd.h>
 
 #include <stdarg.h>
 #include <stddef.h>
@@ -780,6 +789,239 @@ static void sc_freeze(void)
 
 /* ------------------------------------------------------------------ */
 
+/* ------------------------------------------------------------------ */
+/* callbacks */
+
+static void on_change(struct evbuffer *b, const struct evbuffer_cb_info *info, void *arg)
+{
+	printf("  cb %s: orig=%lu added=%lu deleted=%lu now=%lu\n", (const char *)arg,
+	    (unsigned long)info->orig_size, (unsigned long)info->n_added,
+	    (unsigned long)info->n_deleted, (unsigned long)evbuffer_get_length(b));
+}
+
+static void on_length(struct evbuffer *b, size_t old_len, size_t new_len, void *arg)
+{
+	(void)b;
+	printf("  setcb %s: %lu -> %lu\n", (const char *)arg, (unsigned long)old_len,
+	    (unsigned long)new_len);
+}
+
+static struct evbuffer_cb_entry *self_entry;
+static void on_change_once(struct evbuffer *b, const struct evbuffer_cb_info *info, void *arg)
+{
+	on_change(b, info, arg);
+	printf("  removing itself: %d\n", evbuffer_remove_cb_entry(b, self_entry));
+}
+
+static void on_change_drain(struct evbuffer *b, const struct evbuffer_cb_info *info, void *arg)
+{
+	on_change(b, info, arg);
+	if (info->n_added)
+		evbuffer_drain(b, 1);
+}
+
+static char name_a[] = "a", name_b[] = "b";
+
+static void sc_callbacks(void)
+{
+	struct evbuffer *b = evbuffer_new(), *o = evbuffer_new();
+	struct evbuffer_cb_entry *ea, *eb;
+	struct evbuffer_iovec v[2];
+	struct evbuffer_ptr p;
+	char tmp[16];
+	int fds[2], n;
+	printf("callbacks\n");
+	ea = evbuffer_add_cb(b, on_change, name_a);
+	eb = evbuffer_add_cb(b, on_change, name_b);
+	evbuffer_add_cb(o, on_change, "o");
+	printf(" add\n");
+	evbuffer_add(b, "hello world", 11);
+	printf(" drain\n");
+	evbuffer_drain(b, 2);
+	printf(" remove=%d\n", evbuffer_remove(b, tmp, 3));
+	printf(" prepend\n");
+	evbuffer_prepend(b, "<<", 2);
+	printf(" printf\n");
+	evbuffer_add_printf(b, "%d", 42);
+	printf(" iovec\n");
+	v[0].iov_base = (void *)"ab"; v[0].iov_len = 2;
+	v[1].iov_base = (void *)"c"; v[1].iov_len = 1;
+	printf(" iovec=%lu\n", (unsigned long)evbuffer_add_iovec(b, v, 2));
+	printf(" remove_buffer=%d\n", evbuffer_remove_buffer(b, o, 4));
+	printf(" add_buffer=%d\n", evbuffer_add_buffer(o, b));
+	printf(" prepend_buffer=%d\n", evbuffer_prepend_buffer(b, o));
+	printf(" pullup (no callback)\n");
+	evbuffer_pullup(b, -1);
+	printf(" clear b: %d\n", evbuffer_cb_clear_flags(b, eb, EVBUFFER_CB_ENABLED));
+	evbuffer_add(b, "x", 1);
+	printf(" set b: %d\n", evbuffer_cb_set_flags(b, eb, EVBUFFER_CB_ENABLED));
+	evbuffer_add(b, "y", 1);
+	n = evbuffer_remove_cb(b, on_change, name_a);
+	printf(" remove_cb a=%d", n);
+	printf(" again=%d\n", evbuffer_remove_cb(b, on_change, name_a));
+	(void)ea;
+	evbuffer_add(b, "z", 1);
+	if (pipe(fds) == 0) {
+		printf(" write=%d\n", evbuffer_write(b, fds[1]));
+		printf(" read=%d\n", evbuffer_read(b, fds[0], 4));
+		close(fds[0]);
+		close(fds[1]);
+	}
+	printf(" remove entry b=%d\n", evbuffer_remove_cb_entry(b, eb));
+	printf(" self-removing\n");
+	self_entry = evbuffer_add_cb(b, on_change_once, "once");
+	evbuffer_add_cb(b, on_change, "after");
+	evbuffer_add(b, "1", 1);
+	evbuffer_add(b, "2", 1);
+	printf(" a draining callback\n");
+	evbuffer_add_cb(b, on_change_drain, "drain");
+	evbuffer_add(b, "345", 3);
+	printf(" setcb replaces them\n");
+	evbuffer_setcb(b, on_length, "len");
+	evbuffer_add(b, "67", 2);
+	evbuffer_add_cb(b, on_change, "new");
+	evbuffer_drain(b, 1);
+	evbuffer_setcb(b, NULL, NULL);
+	evbuffer_add(b, "8", 1);
+	evbuffer_ptr_set(b, &p, 1, EVBUFFER_PTR_SET);
+	printf(" copyout_from=%ld ", (long)evbuffer_copyout_from(b, &p, tmp, 3));
+	show(tmp, 3);
+	printf("\n");
+	content(" b", b);
+	evbuffer_free(b);
+	evbuffer_free(o);
+}
+
+static void sc_deferred(void)
+{
+	struct event_base *base = event_base_new();
+	struct evbuffer *b = evbuffer_new();
+	printf("deferred callbacks\n");
+	printf(" defer=%d\n", evbuffer_defer_callbacks(b, base));
+	evbuffer_add_cb(b, on_change, "d");
+	evbuffer_add(b, "abcdef", 6);
+	evbuffer_drain(b, 2);
+	evbuffer_add(b, "g", 1);
+	printf(" before the loop\n");
+	printf(" loop=%d\n", event_base_loop(base, EVLOOP_NONBLOCK));
+	evbuffer_drain(b, 5);
+	printf(" loop=%d\n", event_base_loop(base, EVLOOP_NONBLOCK));
+	evbuffer_add(b, "h", 1);
+	evbuffer_free(b);
+	printf(" freed, then the loop\n");
+	printf(" loop=%d\n", event_base_loop(base, EVLOOP_NONBLOCK));
+	event_base_free(base);
+}
+
+static void sc_buffer_reference(void)
+{
+	struct evbuffer *in = evbuffer_new(), *out = evbuffer_new(), *third = evbuffer_new();
+	printf("add_buffer_reference\n");
+	evbuffer_add(in, "shared", 6);
+	evbuffer_add(out, "<", 1);
+	printf(" ref=%d\n", evbuffer_add_buffer_reference(out, in));
+	content(" out", out);
+	content(" in", in);
+	evbuffer_add(in, "+more", 5);
+	evbuffer_drain(in, 3);
+	content(" out after in changed", out);
+	content(" in", in);
+	printf(" ref of a referencing buffer=%d\n", evbuffer_add_buffer_reference(third, out));
+	printf(" ref to itself=%d\n", evbuffer_add_buffer_reference(in, in));
+	evbuffer_free(in);
+	content(" out after in freed", out);
+	evbuffer_free(out);
+	evbuffer_free(third);
+}
+
+/* ------------------------------------------------------------------ */
+/* files */
+
+static int temp_file(const char *text)
+{
+	char name[] = "/tmp/evbuffer-diff-XXXXXX";
+	int fd = mkstemp(name);
+	if (fd < 0)
+		return -1;
+	unlink(name);
+	if (write(fd, text, strlen(text)) != (ssize_t)strlen(text)) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static void on_segment_cleanup(struct evbuffer_file_segment const *seg, int flags, void *arg)
+{
+	(void)seg;
+	printf("  segment cleanup %s flags=%d\n", (const char *)arg, flags);
+}
+
+static void sc_files(void)
+{
+	struct evbuffer *b = evbuffer_new(), *c = evbuffer_new(), *s = evbuffer_new();
+	struct evbuffer_file_segment *seg;
+	char tmp[64];
+	int fd, fds[2], n;
+	printf("files\n");
+	fd = temp_file("line one\nline two\nthe end");
+	printf(" add_file=%d\n", evbuffer_add_file(b, fd, 5, 13));
+	content(" range", b);
+	printf(" search=%ld\n", (long)evbuffer_search(b, "two", 3, NULL).pos);
+	evbuffer_free(b);
+	printf(" fd closed with the buffer: %d\n", fcntl(fd, F_GETFD) == -1);
+
+	fd = temp_file("0123456789abcdef");
+	seg = evbuffer_file_segment_new(fd, 2, 12, EVBUF_FS_CLOSE_ON_FREE);
+	printf(" segment=%d\n", seg != NULL);
+	evbuffer_file_segment_add_cleanup_cb(seg, on_segment_cleanup, "seg");
+	printf(" part=%d whole=%d\n", evbuffer_add_file_segment(c, seg, 3, 4),
+	    evbuffer_add_file_segment(c, seg, 0, -1));
+	content(" two parts", c);
+	printf(" program frees its segment\n");
+	evbuffer_file_segment_free(seg);
+	printf(" remove_buffer=%d\n", evbuffer_remove_buffer(c, s, 6));
+	content(" moved", s);
+	content(" left", c);
+	evbuffer_free(s);
+	printf(" freeing the last buffer\n");
+	evbuffer_free(c);
+
+	fd = temp_file("no mmap");
+	seg = evbuffer_file_segment_new(fd, 0, -1, EVBUF_FS_DISABLE_MMAP | EVBUF_FS_CLOSE_ON_FREE);
+	b = evbuffer_new();
+	printf(" no-mmap add=%d\n", evbuffer_add_file_segment(b, seg, 0, -1));
+	evbuffer_file_segment_free(seg);
+	content(" no-mmap", b);
+	evbuffer_free(b);
+
+	fd = temp_file("bad");
+	seg = evbuffer_file_segment_new(fd, 0, -1, EVBUF_FS_CLOSE_ON_FREE);
+	evbuffer_file_segment_add_cleanup_cb(seg, on_segment_cleanup, "refused");
+	b = evbuffer_new();
+	printf(" past the end=%d\n", evbuffer_add_file_segment(b, seg, 1, 5));
+	evbuffer_free(b);
+
+	fd = temp_file("through a pipe");
+	b = evbuffer_new();
+	evbuffer_set_flags(b, EVBUFFER_FLAG_DRAINS_TO_FD);
+	evbuffer_add(b, "[", 1);
+	printf(" add_file=%d\n", evbuffer_add_file(b, fd, 0, -1));
+	evbuffer_add(b, "]", 1);
+	if (pipe(fds) == 0) {
+		int total = 0;
+		while (evbuffer_get_length(b) > 0 && (n = evbuffer_write(b, fds[1])) > 0)
+			total += n;
+		n = (int)read(fds[0], tmp, sizeof tmp);
+		printf(" written=%d read=", total);
+		show(tmp, n > 0 ? (size_t)n : 0);
+		printf("\n");
+		close(fds[0]);
+		close(fds[1]);
+	}
+	evbuffer_free(b);
+}
+
 int main(void)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -796,6 +1038,10 @@ int main(void)
 	sc_reserve();
 	sc_reference();
 	sc_freeze();
+	sc_callbacks();
+	sc_deferred();
+	sc_buffer_reference();
+	sc_files();
 	printf("end\n");
 	return 0;
 }

@@ -65,8 +65,29 @@ typedef void (*evbuffer_ref_cleanup_cb)(const void *data,
 
 /* A new empty buffer, or NULL with errno set. */
 struct evbuffer *evbuffer_new(void);
-/* Frees buf and its content (calling the cleanup of referenced memory). */
+/* Frees buf and its content (calling the cleanup of referenced memory).
+ * Not from one of its own callbacks. With a deferred callback run pending
+ * (evbuffer_defer_callbacks), the buffer goes once that run is over, as
+ * libevent's. */
 void evbuffer_free(struct evbuffer *buf);
+
+/* Makes buf lockable: with lock NULL, by a recursive lock of its own; else
+ * by the given evthread lock (after evthread_use_pthreads(), a recursive
+ * pthread_mutex_t; without threads set up, it is never taken, as libevent's).
+ * The lock is held while buf's callbacks run. -1 if buf already has a lock
+ * (a bufferevent's buffers have theirs). */
+int evbuffer_enable_locking(struct evbuffer *buf, void *lock);
+/* Takes / releases buf's lock; nothing if it has none. */
+void evbuffer_lock(struct evbuffer *buf);
+void evbuffer_unlock(struct evbuffer *buf);
+
+/* The buffer is only ever drained by writing it to an fd (or draining it
+ * blindly, or moving all of it): socket bufferevents set it on their output.
+ * evasio sends file segments with sendfile(2) whether or not it is set. */
+#define EVBUFFER_FLAG_DRAINS_TO_FD 1
+/* Add / remove EVBUFFER_FLAG_* flags; 0, or -1 for a NULL buffer. */
+int evbuffer_set_flags(struct evbuffer *buf, ev_uint64_t flags);
+int evbuffer_clear_flags(struct evbuffer *buf, ev_uint64_t flags);
 
 /* Bytes stored. */
 size_t evbuffer_get_length(const struct evbuffer *buf);
@@ -92,6 +113,20 @@ int evbuffer_add_vprintf(struct evbuffer *buf, const char *fmt, va_list ap)
     ;
 /* Moves all of inbuf to the end of outbuf. 0 on success, -1 on failure. */
 int evbuffer_add_buffer(struct evbuffer *outbuf, struct evbuffer *inbuf);
+/* Moves all of src to the front of dst. 0, or -1 when the front of either
+ * is frozen. */
+int evbuffer_prepend_buffer(struct evbuffer *dst, struct evbuffer *src);
+/* Makes inbuf's bytes appear at the end of outbuf too, without copying
+ * them: inbuf keeps them, and the memory stays alive while outbuf shows it
+ * (inbuf's chunks become read-only). -1 if inbuf holds file segments or
+ * bytes it shows by reference from another buffer, if outbuf is inbuf, or
+ * if the end of outbuf is frozen. */
+int evbuffer_add_buffer_reference(struct evbuffer *outbuf,
+    struct evbuffer *inbuf);
+/* Appends the n_vec extents in order (as that many evbuffer_add calls, in
+ * room made once); returns the bytes added (0 on failure). */
+size_t evbuffer_add_iovec(struct evbuffer *buffer,
+    struct evbuffer_iovec *vec, int n_vec);
 /* Appends datlen bytes at data without copying them: the memory must stay
  * valid and unchanged until cleanupfn (if not NULL) is called, once, when
  * the bytes have been drained or the buffer freed. 0 or -1 (on failure
@@ -107,6 +142,9 @@ int evbuffer_remove(struct evbuffer *buf, void *data, size_t datlen);
 /* Copies up to datlen bytes without draining; returns the count or -1. */
 ev_ssize_t evbuffer_copyout(struct evbuffer *buf, void *data_out,
     size_t datlen);
+/* Same, from position pos (NULL: the start); -1 if pos is not in buf. */
+ev_ssize_t evbuffer_copyout_from(struct evbuffer *buf,
+    const struct evbuffer_ptr *pos, void *data_out, size_t datlen);
 /* Moves up to datlen bytes from the front of src to the end of dst, whole
  * chunks without copying; returns the count or -1. */
 int evbuffer_remove_buffer(struct evbuffer *src, struct evbuffer *dst,
@@ -180,6 +218,89 @@ int evbuffer_commit_space(struct evbuffer *buf,
  * any number of freezes. 0 on success, -1 on failure. */
 int evbuffer_freeze(struct evbuffer *buf, int at_front);
 int evbuffer_unfreeze(struct evbuffer *buf, int at_front);
+
+/* ---- Files ---- */
+
+/* Appends length bytes (-1: up to the end) of fd from offset, and closes fd
+ * once the buffer no longer needs it. Written to a socket or pipe with
+ * sendfile(2), never through user space; read from the buffer (copyout,
+ * remove, pullup, search...), the file is mapped (or read) into memory at
+ * that moment. 0, or -1 (fd is then closed, unless no segment could even
+ * be made of it, as libevent). */
+int evbuffer_add_file(struct evbuffer *outbuf, int fd, ev_off_t offset,
+    ev_off_t length);
+
+/* A range of a file that may be added, whole or in part, to any number of
+ * buffers; freed once the program's reference and every buffer's are gone. */
+struct evbuffer_file_segment;
+/* Close the fd when the segment is freed. */
+#define EVBUF_FS_CLOSE_ON_FREE    0x01
+/* Read the file into memory instead of mapping it, when it must be read. */
+#define EVBUF_FS_DISABLE_MMAP     0x02
+/* No sendfile: the bytes are mapped (or read) when the segment is made. */
+#define EVBUF_FS_DISABLE_SENDFILE 0x04
+/* No lock: the segment and its buffers stay in one thread. */
+#define EVBUF_FS_DISABLE_LOCKING  0x08
+
+/* Called once the segment is freed, with its EVBUF_FS_* flags. */
+typedef void (*evbuffer_file_segment_cleanup_cb)(
+    struct evbuffer_file_segment const *seg, int flags, void *arg);
+
+/* length bytes of fd (-1: up to its end, by fstat) from offset; NULL with
+ * errno on failure. fd must stay open while the segment is in use. */
+struct evbuffer_file_segment *evbuffer_file_segment_new(
+    int fd, ev_off_t offset, ev_off_t length, unsigned flags);
+/* Drops the program's reference. */
+void evbuffer_file_segment_free(struct evbuffer_file_segment *seg);
+/* Sets the callback called when the segment is freed. */
+void evbuffer_file_segment_add_cleanup_cb(struct evbuffer_file_segment *seg,
+    evbuffer_file_segment_cleanup_cb cb, void *arg);
+/* Appends bytes [offset, offset + length) of the segment (length -1: to
+ * its end). 0, or -1; as libevent, a failure also drops one reference to
+ * the segment (the program's, unless it took another). */
+int evbuffer_add_file_segment(struct evbuffer *buf,
+    struct evbuffer_file_segment *seg, ev_off_t offset, ev_off_t length);
+
+/* ---- Callbacks ---- */
+
+/* What changed since the callback was last told: the length before, and the
+ * bytes added and deleted since (several changes when deferred). */
+struct evbuffer_cb_info {
+	size_t orig_size;
+	size_t n_added;
+	size_t n_deleted;
+};
+/* Called after each change of the buffer (add, drain, remove, prepend,
+ * moves, fd reads and writes, file segments). Callbacks run newest first; a
+ * callback may change the buffer (its callbacks then run again, nested),
+ * add callbacks, and remove itself or others. */
+typedef void (*evbuffer_cb_func)(struct evbuffer *buffer,
+    const struct evbuffer_cb_info *info, void *arg);
+struct evbuffer_cb_entry;
+/* Adds a callback, enabled; its handle, or NULL (errno EINVAL for a NULL
+ * buffer or cb, ENOMEM). */
+struct evbuffer_cb_entry *evbuffer_add_cb(struct evbuffer *buffer,
+    evbuffer_cb_func cb, void *cbarg);
+/* Removes a callback by handle, or the newest with this cb and cbarg. 0, or
+ * -1 if there is no such callback. */
+int evbuffer_remove_cb_entry(struct evbuffer *buffer,
+    struct evbuffer_cb_entry *ent);
+int evbuffer_remove_cb(struct evbuffer *buffer, evbuffer_cb_func cb,
+    void *cbarg);
+/* A callback without this flag is skipped (its changes are not kept). */
+#define EVBUFFER_CB_ENABLED 1
+/* Set / clear EVBUFFER_CB_ENABLED; 0, or -1 with EINVAL if cb is not one of
+ * buffer's callbacks. */
+int evbuffer_cb_set_flags(struct evbuffer *buffer,
+    struct evbuffer_cb_entry *cb, ev_uint32_t flags);
+int evbuffer_cb_clear_flags(struct evbuffer *buffer,
+    struct evbuffer_cb_entry *cb, ev_uint32_t flags);
+
+struct event_base;
+/* From now on the callbacks run from base's loop instead of after each
+ * change: one run for all the changes since the last, with their sum. A
+ * pending run counts as an active event of base. 0, or -1 (EINVAL). */
+int evbuffer_defer_callbacks(struct evbuffer *buffer, struct event_base *base);
 
 #ifdef __cplusplus
 }
