@@ -36,15 +36,25 @@ const bufferevent_ops openssl_ops = {"ssl"};
 
 // ---- the BIO over a bufferevent's buffers ---------------------------------------
 
-::bufferevent* bio_bev(BIO* b) noexcept { return static_cast<::bufferevent*>(BIO_get_data(b)); }
+// What the BIO works on: the underlying bufferevent, and whether its
+// stream ended (the BIO then reads an end of file, not a retry, so that
+// OpenSSL tells a close without close_notify, as with a socket BIO).
+struct bio_state {
+  ::bufferevent* under = nullptr;
+  bool eof = false;
+};
+
+bio_state* bio_st(BIO* b) noexcept { return static_cast<bio_state*>(BIO_get_data(b)); }
 
 int bio_read(BIO* b, char* out, int len) {
   BIO_clear_retry_flags(b);
-  ::bufferevent* bev = bio_bev(b);
-  if (!out || !bev)
-    return bev ? 0 : -1;
-  evbuffer* in = bufferevent_get_input(bev);
+  bio_state* st = bio_st(b);
+  if (!out || !st)
+    return st ? 0 : -1;
+  evbuffer* in = bufferevent_get_input(st->under);
   if (evbuffer_get_length(in) == 0) {
+    if (st->eof)
+      return 0;
     BIO_set_retry_read(b);
     return -1;
   }
@@ -54,9 +64,10 @@ int bio_read(BIO* b, char* out, int len) {
 // As libevent's: no further than the underlying output's high watermark.
 int bio_write(BIO* b, const char* in, int len) {
   BIO_clear_retry_flags(b);
-  ::bufferevent* bev = bio_bev(b);
-  if (!bev)
+  bio_state* st = bio_st(b);
+  if (!st)
     return -1;
+  ::bufferevent* bev = st->under;
   evbuffer* out = bufferevent_get_output(bev);
   const size_t have = evbuffer_get_length(out);
   size_t n = static_cast<size_t>(len);
@@ -73,7 +84,8 @@ int bio_write(BIO* b, const char* in, int len) {
 int bio_puts(BIO* b, const char* s) { return bio_write(b, s, static_cast<int>(std::strlen(s))); }
 
 long bio_ctrl(BIO* b, int cmd, long num, void*) {
-  ::bufferevent* bev = bio_bev(b);
+  bio_state* st = bio_st(b);
+  ::bufferevent* bev = st ? st->under : nullptr;
   switch (cmd) {
   case BIO_CTRL_GET_CLOSE:
     return BIO_get_shutdown(b);
@@ -116,11 +128,11 @@ BIO_METHOD* bio_method() {
   return m;
 }
 
-BIO* bio_new(::bufferevent* under) {
+BIO* bio_new(bio_state* st) {
   BIO_METHOD* m = bio_method();
   BIO* b = m ? BIO_new(m) : nullptr;
   if (b) {
-    BIO_set_data(b, under);
+    BIO_set_data(b, st);
     BIO_set_init(b, 1);
     BIO_set_shutdown(b, 0);
   }
@@ -144,8 +156,11 @@ public:
     SSL_set_mode(ssl_, SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
   }
   ~ssl_bufferevent() override {
-    if (owns_ssl_)
+    if (owns_ssl_) {
       SSL_free(ssl_);
+    } else if (BIO* b = SSL_get_rbio(ssl_); b && BIO_get_data(b) == &bio_) {
+      BIO_set_data(b, nullptr);  // the program's SSL outlives us: its BIO fails from now on
+    }
   }
   // A bufferevent that failed to start leaves the SSL to its caller.
   void disown_ssl() noexcept { owns_ssl_ = false; }
@@ -196,6 +211,13 @@ private:
   int do_read(int n);
   int do_write(int atmost);
   void consider_reading();
+  // The underlying stream ended: one more read, whatever the marks say,
+  // so that OpenSSL reports how it ended.
+  void consider_reading_at_eof() {
+    consider_reading();
+    if (!dead_)
+      do_read(read_chunk);
+  }
   void consider_writing();
   void do_handshake();
   void kick_handshake();
@@ -217,6 +239,8 @@ private:
   bool owns_ssl_ = (options_ & BEV_OPT_CLOSE_ON_FREE) != 0;
   bool allow_dirty_ = false;
   bool write_blocked_on_read_ = false;
+  bool dead_ = false;  // the session ended (conn_closed): no more OpenSSL calls
+  bio_state bio_;
   int last_write_ = -1;  // OpenSSL wants a retried write repeated as it was
   ev_uint32_t errors_[3] = {0, 0, 0};
   int n_errors_ = 0;
@@ -233,7 +257,8 @@ int ssl_bufferevent::start() {
     else
       under_->mutex_.share(mutex_);
   }
-  BIO* bio = bio_new(under_.get());
+  bio_.under = under_.get();
+  BIO* bio = bio_new(&bio_);
   if (!bio)
     return -1;
   SSL_set_bio(ssl_, bio, bio);
@@ -261,7 +286,7 @@ void ssl_bufferevent::kick_handshake() {
   boost::asio::post(ev_base->context(), [self = ref(this), gen = base_gen()] {
     auto* me = static_cast<ssl_bufferevent*>(self.get());
     recursive_scoped_lock g(me->mutex_);
-    if (!me->stale(gen) && !me->freed_ && !me->open())
+    if (!me->stale(gen) && !me->freed_ && !me->dead_ && !me->open())
       me->do_handshake();
   });
 }
@@ -434,6 +459,14 @@ void ssl_bufferevent::conn_closed(short when, int err, int ret) {
       dirty = true;
     put_error(static_cast<unsigned long>(err));
     break;
+  case SSL_ERROR_SSL:
+    // OpenSSL 3 reports a close without close_notify as this error; it is
+    // the dirty shutdown libevent's rule means (libevent 2.1.12, written
+    // for older OpenSSL, reports it as an error even when allowed).
+    if (ERR_GET_REASON(ERR_peek_last_error()) == SSL_R_UNEXPECTED_EOF_WHILE_READING)
+      dirty = true;
+    put_error(static_cast<unsigned long>(err));
+    break;
   default:
     put_error(static_cast<unsigned long>(err));
     break;
@@ -442,6 +475,7 @@ void ssl_bufferevent::conn_closed(short when, int err, int ret) {
     put_error(e);
   if (dirty && allow_dirty_)
     what = BEV_EVENT_EOF;
+  dead_ = true;
   write_blocked_on_read_ = false;
   under_->suspend_read(suspend_filt_read, true);
   run_eventcb(when | what, saved_errno);
@@ -452,7 +486,7 @@ void ssl_bufferevent::under_read(::bufferevent*, void* me) {
   ref keep(self_of(me));
   recursive_scoped_lock g(keep->mutex_);
   ssl_bufferevent* self = self_of(me);
-  if (self->freed_)
+  if (self->freed_ || self->dead_)
     return;
   self->open() ? self->consider_reading() : self->do_handshake();
 }
@@ -461,7 +495,7 @@ void ssl_bufferevent::under_write(::bufferevent*, void* me) {
   ref keep(self_of(me));
   recursive_scoped_lock g(keep->mutex_);
   ssl_bufferevent* self = self_of(me);
-  if (self->freed_)
+  if (self->freed_ || self->dead_)
     return;
   self->open() ? self->consider_writing() : self->do_handshake();
 }
@@ -476,9 +510,17 @@ void ssl_bufferevent::under_event(::bufferevent*, short what, void* me) {
   if (self->freed_)
     return;
   short event = 0;
-  if (what & BEV_EVENT_EOF)
-    event = self->allow_dirty_ ? BEV_EVENT_EOF : BEV_EVENT_ERROR;
-  else if (what & (BEV_EVENT_TIMEOUT | BEV_EVENT_ERROR))
+  if (what & BEV_EVENT_EOF) {
+    // OpenSSL reads the end: a close_notify before it was an EOF already;
+    // without one, conn_closed tells a dirty shutdown, as libevent's
+    // socket BIO does.
+    self->bio_.eof = true;
+    if (self->dead_)
+      return;
+    self->open() ? self->consider_reading_at_eof() : self->do_handshake();
+    if (!self->dead_)
+      event = self->allow_dirty_ ? BEV_EVENT_EOF : BEV_EVENT_ERROR;
+  } else if (what & (BEV_EVENT_TIMEOUT | BEV_EVENT_ERROR))
     event = what;
   else if ((what & BEV_EVENT_CONNECTED) && !self->open())
     self->do_handshake();
@@ -491,7 +533,7 @@ void ssl_bufferevent::output_grew(void* me) {
   try {
     ref keep(self);
     recursive_scoped_lock g(self->mutex_);
-    if (self->open() && !self->freed_)
+    if (self->open() && !self->freed_ && !self->dead_)
       self->consider_writing();
   } catch (...) {
     // No memory: the next write or writable callback goes on.
@@ -500,7 +542,7 @@ void ssl_bufferevent::output_grew(void* me) {
 
 // Drained below the high watermark: decrypt what waits.
 void ssl_bufferevent::kind_read_suspension(bool suspended) {
-  if (!suspended && open() && (enabled & EV_READ))
+  if (!suspended && open() && !dead_ && (enabled & EV_READ))
     consider_reading();
 }
 
@@ -511,7 +553,7 @@ int ssl_bufferevent::kind_enable(short what) {
   }
   if (what & EV_WRITE)
     restart_timer(false);
-  if (!open())
+  if (!open() || dead_)
     return 0;
   if (what & EV_READ)
     consider_reading();
@@ -552,6 +594,8 @@ int ssl_bufferevent::kind_setfd(evutil_socket_t fd) {
     return -1;
   state_ = start_state_;
   write_blocked_on_read_ = false;
+  dead_ = false;
+  bio_.eof = false;
   last_write_ = -1;
   if (state_ == BUFFEREVENT_SSL_ACCEPTING)
     SSL_set_accept_state(ssl_);
