@@ -4,14 +4,22 @@
 #   lib/libevent{,_core,_extra,_pthreads}.so and .a   links to libevasio
 #   lib/pkgconfig/libevent{,_core,_extra,_pthreads}.pc
 #   lib/cmake/libevent/LibeventConfig.cmake           libevent::core, ::extra, ::pthreads
-# A part evasio does not provide yet (libevent_openssl) is installed as a
-# refusal: the .pc requires a module that does not exist and the library names
-# are linker scripts naming a library that does not exist, so that neither
-# pkg-config nor the linker falls through to a system libevent's copy.
+#   lib/libevent_openssl.so and .a, lib/pkgconfig/libevent_openssl.pc,
+#   libevent::openssl                                 links to libevasio_openssl
+#                                                     (when built with OpenSSL)
+# A part evasio does not provide (libevent_openssl when built without OpenSSL)
+# is installed as a refusal: the .pc requires a module that does not exist and
+# the library names are linker scripts naming a library that does not exist,
+# so that neither pkg-config nor the linker falls through to a system
+# libevent's copy.
 # Included from the top-level CMakeLists.txt after the evasio targets.
 
 set(EVASIO_LIBEVENT_PARTS event event_core event_extra event_pthreads)
-set(EVASIO_LIBEVENT_REFUSED event_openssl)
+if(EVASIO_HAVE_OPENSSL)
+  set(EVASIO_LIBEVENT_REFUSED)
+else()
+  set(EVASIO_LIBEVENT_REFUSED event_openssl)
+endif()
 set(_names ${PROJECT_BINARY_DIR}/libevent-names)
 
 # pkg-config
@@ -22,8 +30,24 @@ foreach(part ${EVASIO_LIBEVENT_PARTS})
   if(part STREQUAL "event_pthreads")
     set(PC_REQUIRES libevent)  # as libevent's own
   endif()
+  set(PC_LIBS_PRIVATE "-lstdc++ -lpthread")
   configure_file(${PROJECT_SOURCE_DIR}/cmake/libevent.pc.in ${_names}/lib${part}.pc @ONLY)
 endforeach()
+if(EVASIO_HAVE_OPENSSL)
+  # As libevent's own: requires libevent; OpenSSL for static links.
+  set(PC_NAME libevent_openssl)
+  set(PC_LIB event_openssl)
+  set(PC_REQUIRES libevent)
+  set(PC_LIBS_PRIVATE "-lssl -lcrypto -lstdc++ -lpthread")
+  configure_file(${PROJECT_SOURCE_DIR}/cmake/libevent.pc.in ${_names}/libevent_openssl.pc @ONLY)
+  install(FILES ${_names}/libevent_openssl.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
+  install(CODE "
+    set(_dir \"\$ENV{DESTDIR}\${CMAKE_INSTALL_PREFIX}/${CMAKE_INSTALL_LIBDIR}\")
+    file(CREATE_LINK libevasio_openssl.so \"\${_dir}/libevent_openssl.so\" SYMBOLIC)
+    file(CREATE_LINK libevasio_openssl.a \"\${_dir}/libevent_openssl.a\" SYMBOLIC)
+    message(STATUS \"Installing: \${_dir}/libevent_openssl.so, .a -> libevasio_openssl\")
+  ")
+endif()
 foreach(part ${EVASIO_LIBEVENT_REFUSED})
   set(PC_NAME lib${part})
   set(PC_WHAT "TLS bufferevents, event2/bufferevent_ssl.h")

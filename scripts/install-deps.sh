@@ -4,6 +4,8 @@
 # comparison): never linked into evasio. strace: the ctest bench_syscalls_pingpong.
 # netbase: /etc/services, for evutil_getaddrinfo's service-name cases.
 # zlib1g-dev: the zlib filter sample (samples/zlib.c) and its ctests.
+# libssl-dev: TLS bufferevents (libevasio_openssl, built when OpenSSL is found);
+# openssl: the TLS tests' certificates and their s_server/s_client peers.
 # --with-acceptance: what scripts/acceptance/dropin.sh needs to build memcached
 # and tmux from their git trees (autogen.sh: autoconf, automake; tmux: bison,
 # ncurses; memcached's t/ suite: perl, prove) and libevent-dev for its --oracle.
@@ -12,7 +14,7 @@ set -euo pipefail
 pkgs=(cmake make g++ pkg-config libboost1.81-dev)
 for arg in "$@"; do
   case $arg in
-    --with-tests) pkgs+=(libboost-test1.81-dev libevent-dev clang libclang-rt-14-dev strace autoconf automake netbase zlib1g-dev) ;;
+    --with-tests) pkgs+=(libboost-test1.81-dev libevent-dev clang libclang-rt-14-dev strace autoconf automake netbase zlib1g-dev libssl-dev openssl) ;;
     --with-acceptance) pkgs+=(libevent-dev autoconf automake bison libncurses-dev perl util-linux binutils) ;;
     *) echo "usage: $0 [--with-tests] [--with-acceptance]" >&2; exit 2 ;;
   esac

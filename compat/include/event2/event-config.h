@@ -4,8 +4,10 @@
  * Linux build of evasio, with libevent's names and meanings:
  *   - the version is the libevent API evasio follows, 2.1.12-stable;
  *   - EVENT__HAVE_* for the platform's facilities are those of glibc on Linux;
- *   - features evasio does not provide are left undefined: there is no
- *     EVENT__HAVE_OPENSSL, as there are no TLS bufferevents yet;
+ *   - features evasio does not provide are left undefined; so is
+ *     EVENT__HAVE_OPENSSL, since evasio's TLS part (libevasio_openssl) is
+ *     built only where OpenSSL is found: its header, bufferevent_ssl.h,
+ *     declares its functions whatever this file says;
  *   - sizes come from the compiler, so they hold for every Linux ABI.
  * As libevent's, it turns on the platform's extensions (_GNU_SOURCE) unless
  * the program chose already. */
