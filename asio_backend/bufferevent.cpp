@@ -405,10 +405,13 @@ void bufferevent_core::generic_adj_timeouts() noexcept {
 
 // ---- callbacks, immediate or deferred ------------------------------------------------
 
+// As libevent's: nothing at all (not even a deferral) without a callback.
 void bufferevent_core::run_readcb(bool defer_anyway) {
-  if ((options_ & BEV_OPT_DEFER_CALLBACKS) || (defer_anyway && readcb)) {
+  if (!readcb)
+    return;
+  if ((options_ & BEV_OPT_DEFER_CALLBACKS) || defer_anyway) {
     defer(deferred_read);
-  } else if (readcb) {
+  } else {
     readcb(this, cbarg);
     recheck_high_watermark();
   }
@@ -423,16 +426,20 @@ void bufferevent_core::recheck_high_watermark() {
 }
 
 void bufferevent_core::run_writecb(bool defer_anyway) {
-  if ((options_ & BEV_OPT_DEFER_CALLBACKS) || (defer_anyway && writecb))
+  if (!writecb)
+    return;
+  if ((options_ & BEV_OPT_DEFER_CALLBACKS) || defer_anyway)
     defer(deferred_write);
-  else if (writecb)
+  else
     writecb(this, cbarg);
 }
 
 void bufferevent_core::run_eventcb(short what, int err, bool defer_anyway) {
-  if ((options_ & BEV_OPT_DEFER_CALLBACKS) || (defer_anyway && errorcb)) {
+  if (!errorcb)
+    return;
+  if ((options_ & BEV_OPT_DEFER_CALLBACKS) || defer_anyway) {
     defer_eventcb(what, err);
-  } else if (errorcb) {
+  } else {
     errno = err;  // what EVUTIL_SOCKET_ERROR() tells inside the callback
     errorcb(this, what, cbarg);
   }
@@ -461,7 +468,10 @@ void bufferevent_core::post_deferred() {
   });
 }
 
-// As libevent: CONNECTED first, then read, write, and the other events.
+// As libevent's: CONNECTED first, then read, write, and the other events,
+// each taken when its turn comes, so that an event a read callback defers
+// is told in this same run (with CONNECTED no longer split from it). What
+// is pending without a callback stays pending, as in libevent.
 void bufferevent_core::run_deferred(unsigned gen) {
   recursive_scoped_lock g(mutex_);
   if (stale(gen))
@@ -471,11 +481,6 @@ void bufferevent_core::run_deferred(unsigned gen) {
     ev_base->add_active(-1);
     ev_base->note_callback();
   }
-  const unsigned kinds = deferred_;
-  short what = deferred_what_;
-  const int err = deferred_err_;
-  deferred_ = 0;
-  deferred_what_ = 0;
   const bool unlock = options_ & BEV_OPT_UNLOCK_CALLBACKS;
   auto call = [&](auto fn) {
     if (unlock)
@@ -484,24 +489,30 @@ void bufferevent_core::run_deferred(unsigned gen) {
     if (unlock)
       g.lock();
   };
-  if ((kinds & deferred_event) && (what & BEV_EVENT_CONNECTED) && errorcb) {
+  if ((deferred_what_ & BEV_EVENT_CONNECTED) && errorcb) {
+    deferred_what_ &= ~BEV_EVENT_CONNECTED;
     auto cb = errorcb;
     void* arg = cbarg;
     call([&] { cb(this, BEV_EVENT_CONNECTED, arg); });
-    what &= ~BEV_EVENT_CONNECTED;
   }
-  if ((kinds & deferred_read) && readcb) {
+  if ((deferred_ & deferred_read) && readcb) {
+    deferred_ &= ~deferred_read;
     auto cb = readcb;
     void* arg = cbarg;
     call([&] { cb(this, arg); });
     recheck_high_watermark();
   }
-  if ((kinds & deferred_write) && writecb) {
+  if ((deferred_ & deferred_write) && writecb) {
+    deferred_ &= ~deferred_write;
     auto cb = writecb;
     void* arg = cbarg;
     call([&] { cb(this, arg); });
   }
-  if ((kinds & deferred_event) && what && errorcb) {
+  if (deferred_what_ && errorcb) {
+    const short what = deferred_what_;
+    const int err = deferred_err_;
+    deferred_what_ = 0;
+    deferred_err_ = 0;
     auto cb = errorcb;
     void* arg = cbarg;
     call([&] {
@@ -509,6 +520,8 @@ void bufferevent_core::run_deferred(unsigned gen) {
       cb(this, what, arg);
     });
   }
+  if (!deferred_what_)
+    deferred_ &= ~deferred_event;
   update_read_suspension();
   kind_sync();
 }

@@ -134,6 +134,36 @@ BOOST_AUTO_TEST_CASE(a_triggered_callback_may_free_its_bufferevent) {
   BOOST_TEST(seen.writes == 0);  // freed: its callbacks are gone
 }
 
+// libevent's regress bufferevent_trigger_defer: the deferred run takes the
+// event bits after the read callback, so an event that callback defers is
+// told in the same run, whole, CONNECTED bit and all.
+BOOST_AUTO_TEST_CASE(an_event_deferred_by_a_deferred_read_callback_comes_in_the_same_run_whole) {
+  bufferevent* bev = make(BEV_OPT_DEFER_CALLBACKS);
+  bufferevent_setcb(
+      bev,
+      [](bufferevent* b, void*) {
+        bufferevent_trigger_event(b, BEV_EVENT_CONNECTED | BEV_EVENT_EOF, 0);
+      },
+      nullptr, on_event, &seen);
+  bufferevent_trigger(bev, EV_READ, 0);
+  event_base_loop(base, EVLOOP_NONBLOCK);
+  BOOST_TEST(seen.events == 1);
+  BOOST_TEST(seen.what == (BEV_EVENT_CONNECTED | BEV_EVENT_EOF));
+  bufferevent_free(bev);
+}
+
+BOOST_AUTO_TEST_CASE(without_a_callback_nothing_is_deferred_for_later) {
+  bufferevent* bev = make(BEV_OPT_DEFER_CALLBACKS);
+  bufferevent_setcb(bev, nullptr, nullptr, on_event, &seen);
+  bufferevent_trigger(bev, EV_READ, BEV_TRIG_IGNORE_WATERMARKS);  // no read callback
+  bufferevent_setcb(bev, on_read, nullptr, on_event, &seen);
+  bufferevent_trigger_event(bev, BEV_EVENT_EOF, 0);
+  event_base_loop(base, EVLOOP_NONBLOCK);
+  BOOST_TEST(seen.reads == 0);
+  BOOST_TEST(seen.events == 1);
+  bufferevent_free(bev);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
 
 BOOST_FIXTURE_TEST_SUITE(refcount, fixture)
