@@ -327,7 +327,11 @@ void event_core::sync_count(event_impl* ev) {
 }
 
 int event_core::insert_io(event_impl* ev) {
-  if (ev->events & EV_ET)
+  // As libevent's evmap: one fd's events are all edge-triggered or none.
+  const bool et = ev->events & EV_ET;
+  if (et ? fds_.count(ev->fd) != 0 : et_events_.count(ev->fd) != 0)
+    return fail(-1, EINVAL);
+  if (et)
     return insert_et(ev);
   auto it = fds_.find(ev->fd);
   fd_state* fs;

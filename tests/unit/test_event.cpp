@@ -2165,3 +2165,25 @@ BOOST_AUTO_TEST_CASE(fd_events_added_and_deleted_by_other_threads_on_a_running_l
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+// libevent's regress et/et_mix_error: one fd's events are all edge-triggered
+// or all level-triggered; an event_add that would mix them fails.
+BOOST_AUTO_TEST_CASE(mixing_edge_and_level_triggered_events_on_one_fd_fails) {
+  nettest::AlarmedBase<10> f;
+  int sv[2];
+  BOOST_TEST_REQUIRE(::socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0);
+  auto cb = [](evutil_socket_t, short, void*) {};
+  event* et = event_new(f.base, sv[0], EV_READ | EV_ET, cb, nullptr);
+  event* lt = event_new(f.base, sv[0], EV_READ, cb, nullptr);
+  BOOST_TEST(event_add(et, nullptr) == 0);
+  BOOST_TEST(event_add(lt, nullptr) == -1);
+  BOOST_TEST(event_pending(lt, EV_READ, nullptr) == 0);
+  BOOST_TEST(event_del(et) == 0);
+  BOOST_TEST(event_add(lt, nullptr) == 0);
+  BOOST_TEST(event_add(et, nullptr) == -1);
+  BOOST_TEST(event_pending(et, EV_READ, nullptr) == 0);
+  event_free(et);
+  event_free(lt);
+  ::close(sv[0]);
+  ::close(sv[1]);
+}
