@@ -327,6 +327,12 @@ void event_core::sync_count(event_impl* ev) {
 }
 
 int event_core::insert_io(event_impl* ev) {
+  // As libevent's evmap: an I/O event on no fd (-1) is added, and waits
+  // for nothing but its timeout or an event_active.
+  if (ev->fd < 0) {
+    note_list(ev, EVLIST_INSERTED, true);
+    return 0;
+  }
   // As libevent's evmap: one fd's events are all edge-triggered or none.
   const bool et = ev->events & EV_ET;
   if (et ? fds_.count(ev->fd) != 0 : et_events_.count(ev->fd) != 0)
@@ -376,6 +382,10 @@ int event_core::insert_io(event_impl* ev) {
 }
 
 void event_core::remove_io(event_impl* ev) {
+  if (ev->fd < 0) {
+    note_list(ev, EVLIST_INSERTED, false);
+    return;
+  }
   if (ev->events & EV_ET) {
     remove_et(ev);
     return;

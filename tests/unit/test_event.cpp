@@ -2187,3 +2187,30 @@ BOOST_AUTO_TEST_CASE(mixing_edge_and_level_triggered_events_on_one_fd_fails) {
   ::close(sv[0]);
   ::close(sv[1]);
 }
+
+// libevent's regress main/event_base_get_num_events: an EV_READ event on no
+// fd (-1) is added as libevent's evmap adds it, waiting for its timeout.
+BOOST_AUTO_TEST_CASE(a_read_event_on_fd_minus_one_is_added_and_times_out) {
+  nettest::AlarmedBase<10> f;
+  int fired = 0;
+  short got = 0;
+  struct hit {
+    int* n;
+    short* what;
+  } h{&fired, &got};
+  event* ev = event_new(
+      f.base, -1, EV_READ,
+      [](evutil_socket_t, short what, void* arg) {
+        auto* x = static_cast<hit*>(arg);
+        ++*x->n;
+        *x->what = what;
+      },
+      &h);
+  const timeval tv = nettest::ms_tv(20);
+  BOOST_TEST(event_add(ev, &tv) == 0);
+  BOOST_TEST(event_pending(ev, EV_READ | EV_TIMEOUT, nullptr) == (EV_READ | EV_TIMEOUT));
+  BOOST_TEST(event_base_dispatch(f.base) == 1);
+  BOOST_TEST(fired == 1);
+  BOOST_TEST(got == EV_TIMEOUT);
+  event_free(ev);
+}
