@@ -12,7 +12,7 @@
 #   --work DIR       scratch directory (default /tmp/evasio-regress[-oracle]); emptied first
 #   --jobs N         build jobs (default 2)
 #   --timeout SEC    per case: tinytest's own --timeout (alarm), and a hard kill SEC+30 s
-#                    later (default 60)
+#                    later (default 30, tinytest's own default)
 #   --only CASE      run only CASE (group/case, or a prefix ending in '..' as tinytest
 #                    takes it); repeatable; the other cases are left out of results.txt
 #   --against DIR    compare with an --oracle run's scratch DIR: print the cases that
@@ -31,7 +31,7 @@ checkout=$(cd "$here/../../.." && pwd)
 usage() { sed -n '2,/^[^#]/{/^#/p}' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 
 all_args=("$@")
-oracle=0 against="" prefix="" work="" jobs=2 case_timeout=60 src=""
+oracle=0 against="" prefix="" work="" jobs=2 case_timeout=30 src=""
 declare -a only=()
 while [ $# -gt 0 ]; do
   case $1 in
@@ -61,7 +61,7 @@ hide_tool=${WITHOUT_LIBEVENT:-$checkout/../shared/tools/without-libevent}
 if [ $oracle = 0 ] && [ -z "${WITHOUT_LIBEVENT_INNER:-}" ]; then
   [ -x "$hide_tool" ] || { echo "FAIL: no without-libevent tool at $hide_tool (set WITHOUT_LIBEVENT)" >&2; exit 1; }
   [ "$(id -u)" = 0 ] || { echo "FAIL: without-libevent needs root (a private mount namespace)" >&2; exit 1; }
-  exec "$hide_tool" "${BASH_SOURCE[0]}" "${all_args[@]}"
+  exec "$hide_tool" bash "$here/$(basename "${BASH_SOURCE[0]}")" "${all_args[@]}"
 fi
 
 # ---- what is built, and what is not (with the reason, printed into the results)
@@ -239,6 +239,7 @@ run_case() {  # run_case CASE [off]: one verdict line into results, the reason i
   if [ -n "$reason" ]; then
     echo "$name NOBUILD" >>"$work/results.txt"; echo "$name NOBUILD $reason" >>"$work/reasons.txt"; return
   fi
+  local t0=$SECONDS
   (cd "$work/run" && timeout -k 5 $((case_timeout + 30)) "$work/regress" --timeout "$case_timeout" "$arg") >"$log" 2>&1 </dev/null
   rc=$?
   if grep -q '^SHIM-UNSUPPORTED: ' "$log"; then
@@ -251,12 +252,14 @@ run_case() {  # run_case CASE [off]: one verdict line into results, the reason i
     verdict=FAIL
     reason=$(grep -m1 -E '^ *(\[?FAIL|.*: (Assertion|assertion) )' "$log" | sed 's/^ *//')
     [ $rc -ge 124 ] && [ $rc -le 137 ] && reason="killed after $((case_timeout + 30)) s (rc $rc)${reason:+; $reason}"
+    grep -q 'Lost connection!' "$log" &&
+      reason="its child died (a signal, or tinytest's ${case_timeout} s alarm): [Lost connection!]${reason:+; first failure: $reason}"
     [ -n "$reason" ] || reason="rc $rc: $(grep -v '^ *$' "$log" | tail -n 1)"
   fi
   echo "$name $verdict" >>"$work/results.txt"
   [ -z "$note" ] || reason="$note${reason:+; $reason}"
   echo "$name $verdict${reason:+ $reason}" >>"$work/reasons.txt"
-  printf '%-7s %s%s\n' "$verdict" "$name" "${reason:+  ($reason)}"
+  printf '%-7s %s (%s s)%s\n' "$verdict" "$name" $((SECONDS - t0)) "${reason:+  ($reason)}"
 }
 names_in_table() {  # names_in_table FILE: the case names of FILE's testcase table
   awk '/^struct testcase_t [a-z_]*testcases\[\] = \{/ { p = 1; next } p && /END_OF_TESTCASES/ { p = 0 } p' "$1" |
@@ -289,6 +292,13 @@ compare_results() {
     theirs=$(awk -v n="$name" '$1 == n { print $2 }' "$1/results.txt")
     [ "$theirs" = PASS ] && [ "$verdict" != PASS ] || continue
     echo "EVASIO-ONLY $name: $verdict here, PASS with libevent: $(awk -v n="$name" '$1 == n { $1 = $2 = ""; sub(/^  /, ""); print }' "$work/reasons.txt")"
+    rc=1
+  done <"$work/results.txt"
+  # a case the shim stops with libevent (NOBUILD there) that fails here before reaching it
+  while read -r name verdict; do
+    theirs=$(awk -v n="$name" '$1 == n { print $2 }' "$1/results.txt")
+    [ "$theirs" = NOBUILD ] && [ "$verdict" = FAIL ] || continue
+    echo "EVASIO-ONLY-BEFORE-SHIM $name: FAIL here before the shim's refusal that ends it with libevent: $(awk -v n="$name" '$1 == n { $1 = $2 = ""; sub(/^  /, ""); print }' "$work/reasons.txt")"
     rc=1
   done <"$work/results.txt"
   awk '$2 == "PASS" { print $1 }' "$work/results.txt" | sort >"$work/pass.here"

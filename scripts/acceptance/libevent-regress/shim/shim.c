@@ -10,6 +10,18 @@ void shim_unsupported_(const char *what)
 	_exit(77);
 }
 
+int shim_unsupported_int_(const char *what)
+{
+	shim_unsupported_(what);
+}
+
+struct event_base *shim_current_base_;
+struct event_base *shim_event_init_(void)
+{
+#undef event_init
+	return shim_current_base_ = event_init();
+}
+
 ev_uint32_t shim_weakrand_seed_(struct evutil_weakrand_state *st, ev_uint32_t seed)
 {
 	if (seed == 0) {

@@ -27,6 +27,7 @@
 #include <event2/event.h>
 #include <event2/event_struct.h>
 #include <event2/thread.h>
+#include <event2/event_compat.h>
 
 /* Helpers the harness itself provides. A name libevent also uses internally
  * is mapped to shim_*, so that against real libevent the test calls the shim
@@ -36,6 +37,7 @@
  * counterpart. Prints "SHIM-UNSUPPORTED: what" and exits 77 from the
  * case's child; run.sh reports such a case NOBUILD, never PASS. */
 void shim_unsupported_(const char *what) __attribute__((noreturn));
+int shim_unsupported_int_(const char *what) __attribute__((noreturn)); /* the same, as an int */
 
 /* ---- util-internal.h */
 #ifndef EVUTIL_SHUT_RD          /* socket shutdown directions */
@@ -97,12 +99,12 @@ int shim_socket_connect_(evutil_socket_t *fd, const struct sockaddr *sa, int soc
 
 /* internal evutil helpers that are the very subject of util/ cases: not
  * reimplemented (testing a reimplementation would test the shim) */
-#define evutil_format_sockaddr_port_(sa, out, len) (shim_unsupported_("evutil_format_sockaddr_port_"), (const char *)0)
-#define evutil_sockaddr_is_loopback_(sa) (shim_unsupported_("evutil_sockaddr_is_loopback_"), 0)
+#define evutil_format_sockaddr_port_(sa, out, len) ((const char *)(size_t)shim_unsupported_int_("evutil_format_sockaddr_port_"))
+#define evutil_sockaddr_is_loopback_(sa) shim_unsupported_int_("evutil_sockaddr_is_loopback_")
 #define evutil_rtrim_lws_(s) shim_unsupported_("evutil_rtrim_lws_")
-#define evutil_v4addr_is_local_(in) (shim_unsupported_("evutil_v4addr_is_local_"), 0)
-#define evutil_v6addr_is_local_(in) (shim_unsupported_("evutil_v6addr_is_local_"), 0)
-#define strlcpy(d, s, n) (shim_unsupported_("strlcpy (strlcpy-internal.h)"), (size_t)0)
+#define evutil_v4addr_is_local_(in) shim_unsupported_int_("evutil_v4addr_is_local_")
+#define evutil_v6addr_is_local_(in) shim_unsupported_int_("evutil_v6addr_is_local_")
+#define strlcpy(d, s, n) ((size_t)(size_t)shim_unsupported_int_("strlcpy (strlcpy-internal.h)"))
 
 /* monotonic timers by value, as the tests declare them: a holder of the
  * public API's timer (evutil_monotonic_timer_new) */
@@ -148,19 +150,25 @@ struct event_base {
 	struct { evutil_socket_t ev_signal_pair[2]; int evsig_caught; } sig;
 	evutil_socket_t th_notify_fd[2];
 };
+/* libevent's current base of the 1.x API, which regress.c's main/fork reads
+ * as a variable: the base of the last event_init(), recorded by the shim */
+#define event_global_current_base_ shim_current_base_
+extern struct event_base *shim_current_base_;
+#define event_init() shim_event_init_()
+struct event_base *shim_event_init_(void);
 /* internal consistency check of a base: cannot look inside; does nothing */
 #define event_base_assert_ok_(base) ((void)(base))
 /* internal machinery without a public counterpart */
 #define event_active_later_(ev, res) shim_unsupported_("event_active_later_ (event-internal.h)")
 #define event_base_add_virtual_(base) shim_unsupported_("event_base_add_virtual_ (event-internal.h)")
 #define event_base_del_virtual_(base) shim_unsupported_("event_base_del_virtual_ (event-internal.h)")
-#define event_callback_activate_(base, cb) (shim_unsupported_("event_callback_activate_ (event-internal.h)"), 0)
+#define event_callback_activate_(base, cb) shim_unsupported_int_("event_callback_activate_ (event-internal.h)")
 #define event_callback_finalize_(base, fl, cb, fn) shim_unsupported_("event_callback_finalize_ (event-internal.h)")
-#define event_base_start_iocp_(base, n) (shim_unsupported_("event_base_start_iocp_ (iocp-internal.h)"), -1)
+#define event_base_start_iocp_(base, n) shim_unsupported_int_("event_base_start_iocp_ (iocp-internal.h)")
 
 /* ---- defer-internal.h: deferred callbacks, internal machinery */
 #define event_deferred_cb_init_(cb, pri, fn, arg) shim_unsupported_("event_deferred_cb_init_ (defer-internal.h)")
-#define event_deferred_cb_schedule_(base, cb) (shim_unsupported_("event_deferred_cb_schedule_ (defer-internal.h)"), 0)
+#define event_deferred_cb_schedule_(base, cb) shim_unsupported_int_("event_deferred_cb_schedule_ (defer-internal.h)")
 #define event_deferred_cb_cancel_(base, cb) shim_unsupported_("event_deferred_cb_cancel_ (defer-internal.h)")
 
 /* ---- evthread-internal.h: the tests' own locks and conditions, on
@@ -178,7 +186,7 @@ struct event_base {
 #define EVTHREAD_COND_WAIT_TIMED(condvar, lockvar, tv) shim_cond_wait_(condvar, lockvar, tv)
 /* the lock callbacks in use: evasio never calls a program's lock
  * callbacks (README, intended differences), so there are none to give */
-#define evthread_get_lock_callbacks() (shim_unsupported_("evthread_get_lock_callbacks (evthread-internal.h)"), (const struct evthread_lock_callbacks *)0)
+#define evthread_get_lock_callbacks() ((const struct evthread_lock_callbacks *)(size_t)shim_unsupported_int_("evthread_get_lock_callbacks (evthread-internal.h)"))
 void *shim_lock_alloc_(unsigned locktype);
 void shim_lock_free_(void *lock);
 void shim_lock_(void *lock);

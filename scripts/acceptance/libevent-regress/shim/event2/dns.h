@@ -11,6 +11,6 @@ struct evdns_server_port;
 struct evdns_server_request;
 typedef void (*evdns_request_callback_fn_type)(struct evdns_server_request *, void *);
 #define evdns_set_log_fn(fn) shim_unsupported_("evdns_set_log_fn (evdns)")
-#define evdns_init() (shim_unsupported_("evdns_init (evdns)"), -1)
+#define evdns_init() shim_unsupported_int_("evdns_init (evdns)")
 #define evdns_shutdown(fail) shim_unsupported_("evdns_shutdown (evdns)")
 #endif
