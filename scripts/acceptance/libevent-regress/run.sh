@@ -99,7 +99,7 @@ record() {  # record NAME RC SECONDS LOG (RC "skip": the step does not apply)
   [ "$2" = skip ] || [ "$2" -eq 0 ] || { verdict=FAIL; failed=1; }
   summary+=("$(printf '%-4s %-10s %5ss  %s' $verdict "$1" "$3" "$4")")
   echo "$verdict $1 ($3 s)"
-  if [ $verdict = FAIL ]; then
+  if [ $verdict = FAIL ] && [ "$1" != against ]; then  # (against: its log is printed whole)
     echo "---- $4:"
     { grep -E 'error|undefined reference' "$4" | head -n 30; } || tail -n 30 "$4"
     echo "----"
@@ -250,7 +250,7 @@ run_case() {  # run_case CASE [off]: one verdict line into results, the reason i
     verdict=PASS reason=""
   else
     verdict=FAIL
-    reason=$(grep -m1 -E '^ *(\[?FAIL|.*: (Assertion|assertion) )' "$log" | sed 's/^ *//')
+    reason=$(grep -m1 -E '^ *(\[?FAIL|.*: (Assertion|assertion) )' "$log" | sed 's/^ *//; s/ *\[Lost connection!\] *$//')
     [ $rc -ge 124 ] && [ $rc -le 137 ] && reason="killed after $((case_timeout + 30)) s (rc $rc)${reason:+; $reason}"
     grep -q 'Lost connection!' "$log" &&
       reason="its child died (a signal, or tinytest's ${case_timeout} s alarm): [Lost connection!]${reason:+; first failure: $reason}"
