@@ -258,12 +258,15 @@ run_case() {  # run_case CASE [off]: one verdict line into results, the reason i
   fi
   echo "$name $verdict" >>"$work/results.txt"
   [ -z "$note" ] || reason="$note${reason:+; $reason}"
+  note=$(grep -v '^#' "$here/shim-only.txt" | awk -v n="$name" '$1 == n { $1 = ""; sub(/^ /, ""); print; exit }')
+  [ -z "$note" ] || reason="${reason:+$reason; }exercises the shim's own helper only: $note"
   echo "$name $verdict${reason:+ $reason}" >>"$work/reasons.txt"
   printf '%-7s %s (%s s)%s\n' "$verdict" "$name" $((SECONDS - t0)) "${reason:+  ($reason)}"
 }
 names_in_table() {  # names_in_table FILE: the case names of FILE's testcase table
   awk '/^struct testcase_t [a-z_]*testcases\[\] = \{/ { p = 1; next } p && /END_OF_TESTCASES/ { p = 0 } p' "$1" |
-    sed -nE 's/^[[:space:]]*\{ *"([^"]+)".*/\1/p; s/^[[:space:]]*[A-Z][A-Z_]*\(([a-z0-9_]+)[,)].*/\1/p'
+    sed -nE 's/^[[:space:]]*\{ *"([^"]+)".*/\1/p; s/^[[:space:]]*[A-Z][A-Z_]*\(([a-z0-9_]+)[,)].*/\1/p; s/^[[:space:]]*[A-Z][A-Z_]*\("([^"]+)".*/\1/p' |
+    sort -u  # (read from the table's text: a macro making several cases counts once)
 }
 run_cases() {
   local name group file reason
