@@ -165,7 +165,8 @@ libs() {
   echo "-lz -lpthread"
 }
 compile_one() {  # compile_one FILE: FILE.o and FILE.d (the headers it read) in WORK/obj
-  local f=$1 o=$work/obj/$(basename "${1%.c}")
+  local f=$1 o
+  o=$work/obj/$(basename "${1%.c}")
   # shellcheck disable=SC2046
   cc $(cflags) -MD -MF "$o.d" -c "$f" -o "$o.o" >"$o.log" 2>&1
   local rc=$?

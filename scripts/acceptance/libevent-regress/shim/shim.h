@@ -104,7 +104,7 @@ int shim_socket_connect_(evutil_socket_t *fd, const struct sockaddr *sa, int soc
 #define evutil_rtrim_lws_(s) shim_unsupported_("evutil_rtrim_lws_")
 #define evutil_v4addr_is_local_(in) shim_unsupported_int_("evutil_v4addr_is_local_")
 #define evutil_v6addr_is_local_(in) shim_unsupported_int_("evutil_v6addr_is_local_")
-#define strlcpy(d, s, n) ((size_t)(size_t)shim_unsupported_int_("strlcpy (strlcpy-internal.h)"))
+#define strlcpy(d, s, n) ((size_t)shim_unsupported_int_("strlcpy (strlcpy-internal.h)"))
 
 /* monotonic timers by value, as the tests declare them: a holder of the
  * public API's timer (evutil_monotonic_timer_new) */
