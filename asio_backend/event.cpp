@@ -798,9 +798,11 @@ void event_core::del_nolock(event_impl* ev) {
 
 int event_core::del(event_impl* ev, del_wait wait) {
   recursive_scoped_lock g(mutex_);
+  // As libevent: deleted first (the loop will not run it again), then the
+  // wait for its callback under way on the loop's thread.
+  del_nolock(ev);
   if (wait == del_wait::block || (wait == del_wait::autoblock && !(ev->events & EV_FINALIZE)))
     wait_for_callback(ev, g);
-  del_nolock(ev);
   return 0;
 }
 

@@ -2062,6 +2062,41 @@ void wait_for(const std::atomic<bool>& flag) {
 
 BOOST_FIXTURE_TEST_SUITE(threaded_events, threaded_base)
 
+// libevent's regress main/del_wait: event_del from another thread deletes
+// at once, then waits for the running callback; a still-ready persistent
+// event is not run again meanwhile.
+BOOST_AUTO_TEST_CASE(event_del_from_another_thread_keeps_a_ready_persistent_event_from_running_again) {
+  int sv[2];
+  BOOST_TEST_REQUIRE(::socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0);
+  std::atomic<int> runs{0};
+  std::atomic<bool> entered{false};
+  struct ctx {
+    std::atomic<int>* runs;
+    std::atomic<bool>* entered;
+  } c{&runs, &entered};
+  event* ev = event_new(
+      base, sv[1], EV_READ | EV_PERSIST,
+      [](evutil_socket_t, short, void* arg) {
+        auto* x = static_cast<ctx*>(arg);
+        ++*x->runs;
+        *x->entered = true;
+        std::this_thread::sleep_for(std::chrono::milliseconds(200));  // the fd stays readable
+      },
+      &c);
+  event_add(ev, nullptr);
+  loop_thread loop(base);
+  BOOST_TEST_REQUIRE(::write(sv[0], "x", 1) == 1);
+  wait_for(entered);
+  BOOST_REQUIRE(event_del(ev) == 0);
+  BOOST_TEST(runs.load() == 1);
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  BOOST_TEST(runs.load() == 1);
+  loop.stop();
+  event_free(ev);
+  ::close(sv[0]);
+  ::close(sv[1]);
+}
+
 BOOST_AUTO_TEST_CASE(event_del_from_another_thread_waits_for_the_running_callback) {
   slow_callback cb;
   event* ev = event_new(base, -1, EV_PERSIST, slow_cb, &cb);
