@@ -259,6 +259,76 @@ upper(struct evbuffer *src, struct evbuffer *dst, ev_ssize_t limit,
 	return BEV_OK;
 }
 
+/* A filter that changes lengths: each byte doubled on the way out, every
+ * other byte dropped on the way in (so a round trip through two of them is
+ * the identity). Honours the limit: it never writes more than it may. */
+static enum bufferevent_filter_result
+doubler(struct evbuffer *src, struct evbuffer *dst, ev_ssize_t limit,
+    enum bufferevent_flush_mode mode, void *ctx)
+{
+	size_t n = evbuffer_get_length(src), i;
+	char in[128], outb[256];
+	(void)ctx;
+	out("doubler: src %zu, limit %ld, mode %d", n, (long)limit, (int)mode);
+	if (limit >= 0 && (size_t)limit / 2 < n)
+		n = (size_t)limit / 2;
+	if (n > sizeof in)
+		n = sizeof in;
+	if (n == 0)
+		return BEV_NEED_MORE;
+	evbuffer_remove(src, in, n);
+	for (i = 0; i < n; ++i)
+		outb[2 * i] = outb[2 * i + 1] = in[i];
+	evbuffer_add(dst, outb, 2 * n);
+	return BEV_OK;
+}
+
+static enum bufferevent_filter_result
+halver(struct evbuffer *src, struct evbuffer *dst, ev_ssize_t limit,
+    enum bufferevent_flush_mode mode, void *ctx)
+{
+	size_t n = evbuffer_get_length(src) / 2, i;
+	char in[256], outb[128];
+	(void)ctx;
+	out("halver: src %zu, limit %ld, mode %d", evbuffer_get_length(src), (long)limit, (int)mode);
+	if (limit >= 0 && (size_t)limit < n)
+		n = (size_t)limit;
+	if (n > sizeof outb)
+		n = sizeof outb;
+	if (n == 0)
+		return BEV_NEED_MORE;
+	evbuffer_remove(src, in, 2 * n);
+	for (i = 0; i < n; ++i)
+		outb[i] = in[2 * i];
+	evbuffer_add(dst, outb, n);
+	return BEV_OK;
+}
+
+static void filter_lengths(void)
+{
+	struct bufferevent *a, *b, *fa, *fb;
+	begin("filters that change lengths, both ends over a pair");
+	new_pair(&a, &b, 0);
+	fa = bufferevent_filter_new(a, halver, doubler, 0, NULL, NULL);
+	fb = bufferevent_filter_new(b, halver, doubler, 0, NULL, NULL);
+	named(fa, "FA");
+	named(fb, "FB");
+	bufferevent_setwatermark(b, EV_READ, 0, 50);
+	bufferevent_enable(fa, EV_READ);
+	bufferevent_enable(fb, EV_READ);
+	drain_each = -1;
+	bufferevent_write(fa, bytes, 300);
+	lengths(fa, fb);
+	run("through");
+	run("again");
+	lengths(fa, fb);
+	bufferevent_free(fa);
+	bufferevent_free(fb);
+	bufferevent_free(a);
+	bufferevent_free(b);
+	end();
+}
+
 static void ctx_free(void *ctx)
 {
 	out("free_context %s", (const char *)ctx);
@@ -412,6 +482,7 @@ int main(void)
 	filter_watermarks();
 	filter_flushes();
 	filter_over_socket();
+	filter_lengths();
 	event_base_free(base);
 	return 0;
 }
