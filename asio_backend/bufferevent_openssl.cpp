@@ -219,7 +219,7 @@ private:
       do_read(read_chunk);
   }
   void consider_writing();
-  void do_handshake();
+  int do_handshake();
   void kick_handshake();
   void conn_closed(short when, int err, int ret);
 
@@ -421,7 +421,9 @@ void ssl_bufferevent::consider_writing() {
   }
 }
 
-void ssl_bufferevent::do_handshake() {
+// 1 when the handshake is done, 0 while it waits for the peer, -1 when it
+// failed (as libevent's do_handshake).
+int ssl_bufferevent::do_handshake() {
   ERR_clear_error();
   const int r = SSL_do_handshake(ssl_);
   if (r == 1) {
@@ -430,13 +432,15 @@ void ssl_bufferevent::do_handshake() {
       stop_reading();
     kind_enable(enabled);  // what waited for the handshake goes now
     run_eventcb(BEV_EVENT_CONNECTED, 0);
-    return;
+    return 1;
   }
   const int err = SSL_get_error(ssl_, r);
-  if (err == SSL_ERROR_WANT_READ || err == SSL_ERROR_WANT_WRITE)
+  if (err == SSL_ERROR_WANT_READ || err == SSL_ERROR_WANT_WRITE) {
     start_reading();
-  else
-    conn_closed(BEV_EVENT_READING, err, r);
+    return 0;
+  }
+  conn_closed(BEV_EVENT_READING, err, r);
+  return -1;
 }
 
 // libevent's rules: a close_notify is an EOF; a close without one (or an
@@ -488,7 +492,10 @@ void ssl_bufferevent::under_read(::bufferevent*, void* me) {
   ssl_bufferevent* self = self_of(me);
   if (self->freed_ || self->dead_)
     return;
-  self->open() ? self->consider_reading() : self->do_handshake();
+  if (self->open())
+    self->consider_reading();
+  else
+    self->do_handshake();
 }
 
 void ssl_bufferevent::under_write(::bufferevent*, void* me) {
@@ -497,7 +504,10 @@ void ssl_bufferevent::under_write(::bufferevent*, void* me) {
   ssl_bufferevent* self = self_of(me);
   if (self->freed_ || self->dead_)
     return;
-  self->open() ? self->consider_writing() : self->do_handshake();
+  if (self->open())
+    self->consider_writing();
+  else
+    self->do_handshake();
 }
 
 // The end of the underlying stream without a TLS close: EOF only when a
@@ -517,7 +527,10 @@ void ssl_bufferevent::under_event(::bufferevent*, short what, void* me) {
     self->bio_.eof = true;
     if (self->dead_)
       return;
-    self->open() ? self->consider_reading_at_eof() : self->do_handshake();
+    if (self->open())
+      self->consider_reading_at_eof();
+    else
+      self->do_handshake();
     if (!self->dead_)
       event = self->allow_dirty_ ? BEV_EVENT_EOF : BEV_EVENT_ERROR;
   } else if (what & (BEV_EVENT_TIMEOUT | BEV_EVENT_ERROR))
@@ -610,13 +623,17 @@ int ssl_bufferevent::kind_setfd(evutil_socket_t fd) {
   return 0;
 }
 
+// As libevent's: -1 only when OpenSSL fails outright (SSL_renegotiate < 0);
+// then the handshake step's own result on a socket (1 done, 0 under way:
+// TLS 1.3, which has no renegotiation, "completes" at once and reports
+// BEV_EVENT_CONNECTED again), 0 over another bufferevent.
 int ssl_bufferevent::renegotiate() {
   recursive_scoped_lock g(mutex_);
-  if (SSL_renegotiate(ssl_) <= 0)
+  if (SSL_renegotiate(ssl_) < 0)
     return -1;
   state_ = BUFFEREVENT_SSL_CONNECTING;
-  do_handshake();
-  return 0;
+  const int r = do_handshake();
+  return on_socket_ ? r : 0;
 }
 
 // The SSL's own socket, if it has one: libevent takes it (fd -1) or

@@ -50,7 +50,9 @@ struct certs {
         "openssl req " + ec + " -keyout server.key -out server.csr -subj /CN=localhost && "
         "printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\\n' > ext.cnf && "
         "openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out server.pem "
-        "-days 2 -extfile ext.cnf";
+        "-days 2 -extfile ext.cnf && "
+        "openssl req " + ec + " -keyout client.key -out client.csr -subj /CN=evasio-test-client && "
+        "openssl x509 -req -in client.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out client.pem -days 2";
     if (std::system(("(" + script + ") >/dev/null 2>&1").c_str()) != 0)
       throw std::runtime_error("openssl could not make the test certificates");
   }
@@ -82,12 +84,28 @@ SSL_CTX* client_ctx(const char* ca = "ca.pem") {
   return ctx;
 }
 
+// A server that requires a client certificate from ca.pem.
+SSL_CTX* server_ctx_requiring_client_cert() {
+  SSL_CTX* ctx = server_ctx();
+  BOOST_TEST_REQUIRE(SSL_CTX_load_verify_locations(ctx, the_certs().path("ca.pem").c_str(), nullptr) == 1);
+  SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, nullptr);
+  return ctx;
+}
+
+void use_client_cert(SSL_CTX* ctx) {
+  BOOST_TEST_REQUIRE(SSL_CTX_use_certificate_file(ctx, the_certs().path("client.pem").c_str(),
+                                                  SSL_FILETYPE_PEM) == 1);
+  BOOST_TEST_REQUIRE(SSL_CTX_use_PrivateKey_file(ctx, the_certs().path("client.key").c_str(),
+                                                 SSL_FILETYPE_PEM) == 1);
+}
+
 // ---- one side of a connection, logged --------------------------------------------
 
 struct side {
   std::string got;
   short what = 0;
   int events = 0;
+  int connects = 0;
   bool connected = false;
   bool echo = false;          // write back what is read
   size_t stop_at = 0;         // loopexit once got holds this much
@@ -113,6 +131,7 @@ void side_event(bufferevent*, short what, void* arg) {
   auto* s = static_cast<side*>(arg);
   if (what & BEV_EVENT_CONNECTED) {
     s->connected = true;
+    ++s->connects;
     return;
   }
   s->what = what;
@@ -518,6 +537,127 @@ BOOST_AUTO_TEST_CASE(a_server_serves_openssl_s_client) {
     bufferevent_free(ac.bev);
   evconnlistener_free(l);
   SSL_CTX_free(sctx);
+}
+
+BOOST_AUTO_TEST_CASE(a_server_that_requires_a_client_certificate_accepts_one_from_its_ca) {
+  SSL_CTX* sctx = server_ctx_requiring_client_cert();
+  SSL_CTX* cctx = client_ctx();
+  use_client_cert(cctx);
+  auto fds = tcp_pair_fds();
+  side srv, cli;
+  srv.echo = true;
+  bufferevent* s = tls(fds.first, sctx, BUFFEREVENT_SSL_ACCEPTING, srv);
+  bufferevent* c = tls(fds.second, cctx, BUFFEREVENT_SSL_CONNECTING, cli);
+  bufferevent_write(c, "with a cert", 11);
+  cli.stop_at = 11;
+  event_base_dispatch(base);
+  BOOST_TEST(srv.connected);
+  BOOST_TEST(cli.got == "with a cert");
+  X509* peer = SSL_get_peer_certificate(bufferevent_openssl_get_ssl(s));
+  BOOST_TEST(peer != nullptr);
+  X509_free(peer);
+  bufferevent_free(c);
+  bufferevent_free(s);
+  SSL_CTX_free(sctx);
+  SSL_CTX_free(cctx);
+}
+
+BOOST_AUTO_TEST_CASE(a_server_that_requires_a_client_certificate_refuses_a_client_without_one) {
+  SSL_CTX* sctx = server_ctx_requiring_client_cert();
+  SSL_CTX* cctx = client_ctx();
+  auto fds = tcp_pair_fds();
+  side srv, cli;
+  bufferevent* s = tls(fds.first, sctx, BUFFEREVENT_SSL_ACCEPTING, srv);
+  bufferevent* c = tls(fds.second, cctx, BUFFEREVENT_SSL_CONNECTING, cli);
+  bufferevent_write(c, "no cert", 7);
+  srv.base = base;
+  event_base_dispatch(base);  // the server's error ends it
+  BOOST_TEST(!srv.connected);
+  BOOST_TEST((srv.what & BEV_EVENT_ERROR));
+  BOOST_TEST(bufferevent_get_openssl_error(s) != 0ul);
+  bufferevent_free(c);
+  bufferevent_free(s);
+  SSL_CTX_free(sctx);
+  SSL_CTX_free(cctx);
+}
+
+// TLS 1.2, where a client may renegotiate: a second handshake, told as a
+// second BEV_EVENT_CONNECTED, and the data keeps flowing.
+BOOST_AUTO_TEST_CASE(a_tls12_client_renegotiates_and_keeps_talking) {
+  SSL_CTX* sctx = server_ctx();
+  SSL_CTX* cctx = client_ctx();
+  SSL_CTX_set_max_proto_version(sctx, TLS1_2_VERSION);
+  SSL_CTX_set_max_proto_version(cctx, TLS1_2_VERSION);
+  SSL_CTX_set_options(sctx, SSL_OP_ALLOW_CLIENT_RENEGOTIATION);
+  auto fds = tcp_pair_fds();
+  side srv, cli;
+  srv.echo = true;
+  bufferevent* s = tls(fds.first, sctx, BUFFEREVENT_SSL_ACCEPTING, srv);
+  bufferevent* c = tls(fds.second, cctx, BUFFEREVENT_SSL_CONNECTING, cli);
+  bufferevent_write(c, "before", 6);
+  cli.stop_at = 6;
+  event_base_dispatch(base);
+  BOOST_TEST_REQUIRE(cli.got == "before");
+  BOOST_TEST(bufferevent_ssl_renegotiate(c) == 0);  // under way: the server must answer
+  bufferevent_write(c, "after", 5);
+  cli.stop_at = 11;
+  event_base_dispatch(base);
+  BOOST_TEST(cli.got == "beforeafter");
+  BOOST_TEST(cli.connects == 2);
+  BOOST_TEST(SSL_version(bufferevent_openssl_get_ssl(c)) == TLS1_2_VERSION);
+  bufferevent_free(c);
+  bufferevent_free(s);
+  SSL_CTX_free(sctx);
+  SSL_CTX_free(cctx);
+}
+
+// As libevent 2.1.12: OpenSSL refuses to renegotiate TLS 1.3 without an
+// error libevent checks for, and the handshake step finds the session
+// established: 1, and BEV_EVENT_CONNECTED once more.
+BOOST_AUTO_TEST_CASE(renegotiating_tls13_reports_the_session_established_again) {
+  SSL_CTX* sctx = server_ctx();
+  SSL_CTX* cctx = client_ctx();
+  auto fds = tcp_pair_fds();
+  side srv, cli;
+  bufferevent* s = tls(fds.first, sctx, BUFFEREVENT_SSL_ACCEPTING, srv);
+  bufferevent* c = tls(fds.second, cctx, BUFFEREVENT_SSL_CONNECTING, cli);
+  run_for(300);
+  BOOST_TEST_REQUIRE(cli.connected);
+  BOOST_TEST(bufferevent_ssl_renegotiate(c) == 1);
+  BOOST_TEST(cli.connects == 2);
+  ERR_clear_error();
+  bufferevent_free(c);
+  bufferevent_free(s);
+  SSL_CTX_free(sctx);
+  SSL_CTX_free(cctx);
+}
+
+// The peer sends half a record and resets the connection.
+BOOST_AUTO_TEST_CASE(a_peer_that_resets_mid_record_is_an_error) {
+  SSL_CTX* sctx = server_ctx();
+  SSL_CTX* cctx = client_ctx();
+  auto fds = tcp_pair_fds();
+  side srv, cli;
+  bufferevent* s = tls(fds.first, sctx, BUFFEREVENT_SSL_ACCEPTING, srv);
+  bufferevent* c = tls(fds.second, cctx, BUFFEREVENT_SSL_CONNECTING, cli);
+  run_for(300);
+  BOOST_TEST_REQUIRE(cli.connected);
+  // Behind the server bufferevent's back: a record header announcing 1000
+  // bytes, 10 of them, then a reset (SO_LINGER 0).
+  const int raw = bufferevent_getfd(s);
+  const unsigned char half[] = {0x17, 0x03, 0x03, 0x03, 0xe8, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10};
+  BOOST_TEST(::write(raw, half, sizeof half) == static_cast<ssize_t>(sizeof half));
+  const linger lg{1, 0};
+  ::setsockopt(raw, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+  bufferevent_setfd(s, -1);
+  ::close(raw);
+  event_base_dispatch(base);
+  BOOST_TEST(cli.events == 1);
+  BOOST_TEST((cli.what & BEV_EVENT_ERROR));
+  bufferevent_free(c);
+  bufferevent_free(s);
+  SSL_CTX_free(sctx);
+  SSL_CTX_free(cctx);
 }
 
 BOOST_AUTO_TEST_CASE(sixty_four_mebibytes_each_way_arrive_whole) {
