@@ -193,6 +193,10 @@ private:
   int kind_setfd(evutil_socket_t fd) override;
   ::bufferevent* kind_underlying() override { return on_socket_ ? nullptr : under_.get(); }
   ::bufferevent* kind_socket() override { return on_socket_ ? under_.get() : nullptr; }
+  // Rate limits count plaintext: a spent bucket stops decrypting (and so,
+  // the underlying bufferevent reading) or encrypting until a refill.
+  void bw_suspend(short what, bw_reason why) override;
+  void bw_unsuspend(short what, bw_reason why) override;
   void kind_read_suspension(bool suspended) override;
 
   bool open() const noexcept { return state_ == BUFFEREVENT_SSL_OPEN; }
@@ -202,7 +206,10 @@ private:
   }
   // The underlying bufferevent reads while this one does, during a
   // handshake, or while a write waits for the peer (libevent's wbor).
-  void start_reading() { under_->suspend_read(suspend_filt_read, false); }
+  void start_reading() {
+    if (!(bw_read_ && open()))
+      under_->suspend_read(suspend_filt_read, false);
+  }
   void stop_reading() {
     if (!write_blocked_on_read_ && open())
       under_->suspend_read(suspend_filt_read, true);
@@ -240,6 +247,7 @@ private:
   bool allow_dirty_ = false;
   bool write_blocked_on_read_ = false;
   bool dead_ = false;  // the session ended (conn_closed): no more OpenSSL calls
+  unsigned char bw_read_ = 0, bw_write_ = 0;  // bw_reason bits
   bio_state bio_;
   int last_write_ = -1;  // OpenSSL wants a retried write repeated as it was
   ev_uint32_t errors_[3] = {0, 0, 0};
@@ -292,7 +300,7 @@ void ssl_bufferevent::kick_handshake() {
 }
 
 int ssl_bufferevent::bytes_to_read() const noexcept {
-  if (write_blocked_on_read_ || !(enabled & EV_READ) || read_suspended())
+  if (write_blocked_on_read_ || !(enabled & EV_READ) || read_suspended() || bw_read_)
     return 0;
   if (wm_read.high) {
     const size_t have = input_.length();
@@ -306,6 +314,8 @@ int ssl_bufferevent::do_read(int n) {
   if (read_suspended())
     return 0;
   n = static_cast<int>(std::min<size_t>(static_cast<size_t>(n), max_single_read_));
+  if (limits_ && (n = static_cast<int>(std::min<ev_ssize_t>(n, limits_->max_to(false, n)))) <= 0)
+    return op_blocked;  // out of tokens: suspended
   evbuffer_iovec space[2];
   const int k = evbuffer_reserve_space(&input_, n, space, 2);
   if (k < 0)
@@ -316,6 +326,8 @@ int ssl_bufferevent::do_read(int n) {
     const int r = SSL_read(ssl_, space[i].iov_base, static_cast<int>(space[i].iov_len));
     if (r > 0) {
       result |= op_progress;
+      if (limits_)
+        limits_->spent(false, r);
       const bool short_read = static_cast<size_t>(r) < space[i].iov_len;
       space[i].iov_len = static_cast<size_t>(r);
       ++used;
@@ -342,6 +354,8 @@ int ssl_bufferevent::do_read(int n) {
 int ssl_bufferevent::do_write(int atmost) {
   if (last_write_ > 0)
     atmost = last_write_;
+  else if (limits_ && (atmost = static_cast<int>(std::min<ev_ssize_t>(atmost, limits_->max_to(true, atmost)))) <= 0)
+    return op_blocked;  // out of tokens: suspended
   evbuffer_iovec space[8];
   int n = evbuffer_peek(&output_, atmost, nullptr, space, 8);
   n = std::min(n, 8);
@@ -361,6 +375,8 @@ int ssl_bufferevent::do_write(int atmost) {
       }
       written += static_cast<size_t>(r);
       last_write_ = -1;
+      if (limits_)
+        limits_->spent(true, r);
       continue;
     }
     const int err = SSL_get_error(ssl_, r);
@@ -411,7 +427,7 @@ void ssl_bufferevent::consider_reading() {
 
 void ssl_bufferevent::consider_writing() {
   const ::bufferevent& u = *under_;
-  while ((enabled & EV_WRITE) && output_.length() &&
+  while ((enabled & EV_WRITE) && !bw_write_ && output_.length() &&
          (!u.wm_write.high || evbuffer_get_length(u.output) < u.wm_write.high)) {
     const int n = u.wm_write.high
                       ? static_cast<int>(u.wm_write.high - evbuffer_get_length(u.output))
@@ -550,6 +566,31 @@ void ssl_bufferevent::output_grew(void* me) {
       self->consider_writing();
   } catch (...) {
     // No memory: the next write or writable callback goes on.
+  }
+}
+
+void ssl_bufferevent::bw_suspend(short what, bw_reason why) {
+  if (what & EV_READ) {
+    bw_read_ |= why;
+    stop_reading();
+  }
+  if (what & EV_WRITE)
+    bw_write_ |= why;
+}
+
+void ssl_bufferevent::bw_unsuspend(short what, bw_reason why) {
+  if ((what & EV_READ) && (bw_read_ & why)) {
+    bw_read_ &= static_cast<unsigned char>(~why);
+    if (!bw_read_ && (enabled & EV_READ)) {
+      start_reading();
+      if (open() && !dead_)
+        consider_reading();
+    }
+  }
+  if ((what & EV_WRITE) && (bw_write_ & why)) {
+    bw_write_ &= static_cast<unsigned char>(~why);
+    if (!bw_write_ && open() && !dead_)
+      consider_writing();
   }
 }
 

@@ -660,6 +660,32 @@ BOOST_AUTO_TEST_CASE(a_peer_that_resets_mid_record_is_an_error) {
   SSL_CTX_free(cctx);
 }
 
+// A read limit of 10,000 bytes a second (1,000 a 100 ms tick) holds a TLS
+// reader well below what the peer sends; loose bounds: it is timed.
+BOOST_AUTO_TEST_CASE(a_read_limit_holds_back_a_tls_reader) {
+  SSL_CTX* sctx = server_ctx();
+  SSL_CTX* cctx = client_ctx();
+  auto fds = tcp_pair_fds();
+  side srv, cli;
+  bufferevent* s = tls(fds.first, sctx, BUFFEREVENT_SSL_ACCEPTING, srv);
+  bufferevent* c = tls(fds.second, cctx, BUFFEREVENT_SSL_CONNECTING, cli);
+  const timeval tick = nettest::ms_tv(100);
+  ev_token_bucket_cfg* cfg = ev_token_bucket_cfg_new(1000, 1000, EV_RATE_LIMIT_MAX, EV_RATE_LIMIT_MAX, &tick);
+  BOOST_TEST_REQUIRE(bufferevent_set_rate_limit(c, cfg) == 0);
+  const std::string msg = pattern(200000);
+  bufferevent_write(s, msg.data(), msg.size());
+  run_for(600);
+  BOOST_TEST(cli.connected);
+  BOOST_TEST(cli.got.size() > 0u);
+  BOOST_TEST(cli.got.size() < 50000u);
+  BOOST_TEST((cli.got == msg.substr(0, cli.got.size())));
+  bufferevent_free(c);
+  bufferevent_free(s);
+  ev_token_bucket_cfg_free(cfg);
+  SSL_CTX_free(sctx);
+  SSL_CTX_free(cctx);
+}
+
 BOOST_AUTO_TEST_CASE(sixty_four_mebibytes_each_way_arrive_whole) {
   SSL_CTX* sctx = server_ctx();
   SSL_CTX* cctx = client_ctx();
