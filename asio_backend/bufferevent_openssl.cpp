@@ -94,6 +94,8 @@ long bio_ctrl(BIO* b, int cmd, long num, void*) {
     return 1;
   case BIO_CTRL_PENDING:
     return bev && evbuffer_get_length(bufferevent_get_input(bev)) != 0;
+  case BIO_CTRL_EOF:  // so that OpenSSL 3 names an unexpected EOF, as with a socket BIO
+    return st && st->eof && evbuffer_get_length(bufferevent_get_input(bev)) == 0;
   case BIO_CTRL_WPENDING:
     return bev && evbuffer_get_length(bufferevent_get_output(bev)) != 0;
   case BIO_CTRL_DUP:
@@ -533,16 +535,14 @@ void ssl_bufferevent::under_event(::bufferevent*, short what, void* me) {
   ref keep(self_of(me));
   recursive_scoped_lock g(keep->mutex_);
   ssl_bufferevent* self = self_of(me);
-  if (self->freed_)
-    return;
+  if (self->freed_ || self->dead_)
+    return;  // the session ended: told once (libevent stops both events then)
   short event = 0;
   if (what & BEV_EVENT_EOF) {
     // OpenSSL reads the end: a close_notify before it was an EOF already;
     // without one, conn_closed tells a dirty shutdown, as libevent's
     // socket BIO does.
     self->bio_.eof = true;
-    if (self->dead_)
-      return;
     if (self->open())
       self->consider_reading_at_eof();
     else
