@@ -101,6 +101,8 @@ long bio_ctrl(BIO* b, int cmd, long num, void*) {
   case BIO_CTRL_DUP:
   case BIO_CTRL_FLUSH:
     return 1;
+  case BIO_C_GET_FD:  // no fd of its own: a new TLS bufferevent on this SSL takes the one it is given
+    return -1;
   default:
     return 0;
   }
@@ -194,7 +196,9 @@ private:
   evutil_socket_t kind_getfd() override { return under_->getfd(); }
   int kind_setfd(evutil_socket_t fd) override;
   ::bufferevent* kind_underlying() override { return on_socket_ ? nullptr : under_.get(); }
-  ::bufferevent* kind_socket() override { return on_socket_ ? under_.get() : nullptr; }
+  // bufferevent_socket_connect reaches the socket bufferevent underneath,
+  // made for it or given (as libevent's does a filter's through its fd).
+  ::bufferevent* kind_socket() override { return under_.get(); }
   // Rate limits count plaintext: a spent bucket stops decrypting (and so,
   // the underlying bufferevent reading) or encrypting until a refill.
   void bw_suspend(short what, bw_reason why) override;
@@ -213,7 +217,7 @@ private:
       under_->suspend_read(suspend_filt_read, false);
   }
   void stop_reading() {
-    if (!write_blocked_on_read_ && open())
+    if (!write_blocked_on_read_)
       under_->suspend_read(suspend_filt_read, true);
   }
   int bytes_to_read() const noexcept;
@@ -280,9 +284,10 @@ int ssl_bufferevent::start() {
                 &ssl_bufferevent::under_event, static_cast<::bufferevent*>(this));
   under_->setwatermark(EV_READ, 0, 0);
   under_->enable(EV_READ | EV_WRITE);
-  if (open())
-    under_->suspend_read(suspend_filt_read, true);
-  else
+  // As libevent's: nothing is read until this bufferevent reads, or its
+  // handshake asks for the peer's next message.
+  under_->suspend_read(suspend_filt_read, true);
+  if (!open())
     kick_handshake();
   return 0;
 }
@@ -296,7 +301,9 @@ void ssl_bufferevent::kick_handshake() {
   boost::asio::post(ev_base->context(), [self = ref(this), gen = base_gen()] {
     auto* me = static_cast<ssl_bufferevent*>(self.get());
     recursive_scoped_lock g(me->mutex_);
-    if (!me->stale(gen) && !me->freed_ && !me->dead_ && !me->open())
+    // Not while disabled both ways (as libevent's handshake events).
+    if (!me->stale(gen) && !me->freed_ && !me->dead_ && !me->open() &&
+        (me->enabled & (EV_READ | EV_WRITE)))
       me->do_handshake();
   });
 }
@@ -512,7 +519,7 @@ void ssl_bufferevent::under_read(::bufferevent*, void* me) {
     return;
   if (self->open())
     self->consider_reading();
-  else
+  else if (self->enabled & (EV_READ | EV_WRITE))  // disabled both ways: the handshake waits
     self->do_handshake();
 }
 
@@ -524,7 +531,7 @@ void ssl_bufferevent::under_write(::bufferevent*, void* me) {
     return;
   if (self->open())
     self->consider_writing();
-  else
+  else if (self->enabled & (EV_READ | EV_WRITE))
     self->do_handshake();
 }
 
@@ -607,8 +614,12 @@ int ssl_bufferevent::kind_enable(short what) {
   }
   if (what & EV_WRITE)
     restart_timer(false);
-  if (!open() || dead_)
+  if (dead_)
     return 0;
+  if (!open()) {
+    kick_handshake();  // a handshake held while disabled goes on
+    return 0;
+  }
   if (what & EV_READ)
     consider_reading();
   if (what & EV_WRITE)
@@ -655,7 +666,9 @@ int ssl_bufferevent::kind_setfd(evutil_socket_t fd) {
     SSL_set_accept_state(ssl_);
   else if (state_ == BUFFEREVENT_SSL_CONNECTING)
     SSL_set_connect_state(ssl_);
-  if (under_->setfd(fd) < 0)
+  // As libevent's: no fd (-1) leaves a filter's underlying bufferevent as
+  // it is; a socket one gives its socket up.
+  if ((on_socket_ || fd >= 0) && under_->setfd(fd) < 0)
     return -1;
   if (fd >= 0 && !open()) {
     start_reading();

@@ -68,6 +68,13 @@ fi
 # libevent's test files built as they are, plus our shim's two files.
 built_files="regress.c regress_bufferevent.c regress_et.c regress_finalize.c regress_listener.c
   regress_main.c regress_thread.c regress_util.c regress_zlib.c tinytest.c"
+# TLS (ssl/, regress_ssl.c) when the library under test has it: the system's
+# libevent_openssl, or evasio's libevent_openssl (a link to libevasio_openssl,
+# not the refusal a build without OpenSSL installs).
+has_ssl() {
+  if [ $oracle = 1 ]; then pkg-config --exists libevent_openssl
+  else readlink "$le_prefix/lib/libevent_openssl.so" 2>/dev/null | grep -q evasio_openssl; fi
+}
 # group file reason: the files left out; their cases are read from the file's table.
 not_built() {
   cat <<'EOF'
@@ -76,8 +83,8 @@ heap/ regress_minheap.c tests libevent's internal min-heap (minheap-internal.h),
 http/ regress_http.c needs evhttp (event2/http.h), which evasio does not provide
 dns/ regress_dns.c needs evdns (event2/dns.h), which evasio does not provide
 rpc/ regress_rpc.c needs evrpc (event2/rpc.h) and event_rpcgen.py's output, which evasio does not provide
-ssl/ regress_ssl.c needs bufferevent_openssl (event2/bufferevent_ssl.h), which evasio does not provide
 EOF
+  has_ssl || echo "ssl/ regress_ssl.c needs bufferevent_openssl (event2/bufferevent_ssl.h), which this build does not have"
 }
 
 # ---- steps: each prints one PASS/FAIL line with its duration and keeps its log
@@ -156,12 +163,14 @@ cflags() {
   echo "-g -O1 -Wall -Wno-unused-function -Wno-unused-variable -Wno-unused-but-set-variable"
   echo "-Werror=implicit-function-declaration -DTINYTEST_LOCAL -DEVENT__HAVE_LIBZ"
   echo "-I$work/src -I$work/src/test"
+  has_ssl && echo "-DEVENT__HAVE_OPENSSL"
   [ $oracle = 1 ] && pkg-config --cflags libevent libevent_pthreads
   [ $oracle = 1 ] || echo "-I$le_prefix/include"
 }
 libs() {
   if [ $oracle = 1 ]; then pkg-config --libs libevent libevent_pthreads
   else echo "-L$le_prefix/lib -Wl,-rpath,$le_prefix/lib -levent -levent_pthreads"; fi
+  has_ssl && echo "-levent_openssl -lssl -lcrypto"
   echo "-lz -lpthread"
 }
 compile_one() {  # compile_one FILE: FILE.o and FILE.d (the headers it read) in WORK/obj
@@ -177,8 +186,9 @@ compile_one() {  # compile_one FILE: FILE.o and FILE.d (the headers it read) in 
 build_regress() {
   local f rc=0
   mkdir -p "$work/obj"
-  export -f compile_one cflags; export work oracle le_prefix
+  export -f compile_one cflags has_ssl; export work oracle le_prefix
   for f in $built_files; do echo "$work/src/test/$f"; done >"$work/obj/files"
+  if has_ssl; then echo "$work/src/test/regress_ssl.c" >>"$work/obj/files"; fi
   printf '%s\n' "$work/src/shim.c" "$work/src/groups.c" >>"$work/obj/files"
   xargs -P "$jobs" -I{} bash -c 'compile_one "$1"' _ {} <"$work/obj/files" || rc=1
   [ $rc = 0 ] || return 1
@@ -189,7 +199,7 @@ check_headers() {  # every libevent header read came from the right place
   local where rc=0 bad
   if [ $oracle = 1 ]; then where=/usr/include; else where=$le_prefix/include; fi
   # the event2/ headers and the 1.x ones (evutil.h, event.h, ...) read by any object
-  sed -e 's/\\$//' -e 's/^[^:]*://' "$work"/obj/*.d | tr ' ' '\n' | grep -E '(^|/)(event2/[^/]*\.h|ev[a-z]*\.h|event\.h)$' |
+  sed -e 's/\\$//' -e 's/^[^:]*://' "$work"/obj/*.d | tr ' ' '\n' | grep -E '(^|/)(event2/[^/]*\.h|(evutil|evdns|evhttp|evrpc|event)\.h)$' |
     sort -u >"$work/obj/headers"
   bad=$(grep -vE "^($where/|$work/src/)" "$work/obj/headers" | grep -v "^$work/src/event2/dns") || true
   [ -z "$bad" ] || { echo "headers from elsewhere than $where:"; echo "$bad"; rc=1; }
