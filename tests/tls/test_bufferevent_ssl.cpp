@@ -12,6 +12,7 @@
 #include <event2/bufferevent_ssl.h>
 #include <event2/event.h>
 #include <event2/listener.h>
+#include <event2/thread.h>
 
 #include <openssl/err.h>
 #include <openssl/ssl.h>
@@ -26,7 +27,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cstdio>
+#include <ctime>
+#include <thread>
 #include <cstdlib>
 #include <string>
 
@@ -334,6 +338,27 @@ BOOST_AUTO_TEST_CASE(a_client_that_does_not_trust_the_server_gets_an_error_and_t
   const unsigned long e = bufferevent_get_openssl_error(c);
   BOOST_TEST(e != 0ul);
   BOOST_TEST(ERR_GET_REASON(e) == SSL_R_CERTIFICATE_VERIFY_FAILED);
+  bufferevent_free(c);
+  bufferevent_free(s);
+  SSL_CTX_free(sctx);
+  SSL_CTX_free(cctx);
+}
+
+// An expired server certificate: the client checks it as of three days
+// from now, when the two-day certificate has expired.
+BOOST_AUTO_TEST_CASE(an_expired_server_certificate_fails_the_handshake) {
+  SSL_CTX* sctx = server_ctx();
+  SSL_CTX* cctx = client_ctx();
+  X509_VERIFY_PARAM_set_time(SSL_CTX_get0_param(cctx), std::time(nullptr) + 3 * 24 * 3600);
+  auto fds = tcp_pair_fds();
+  side srv, cli;
+  bufferevent* s = tls(fds.first, sctx, BUFFEREVENT_SSL_ACCEPTING, srv);
+  bufferevent* c = tls(fds.second, cctx, BUFFEREVENT_SSL_CONNECTING, cli);
+  event_base_dispatch(base);
+  BOOST_TEST(!cli.connected);
+  BOOST_TEST((cli.what & BEV_EVENT_ERROR));
+  BOOST_TEST(ERR_GET_REASON(bufferevent_get_openssl_error(c)) == SSL_R_CERTIFICATE_VERIFY_FAILED);
+  BOOST_TEST(SSL_get_verify_result(bufferevent_openssl_get_ssl(c)) == X509_V_ERR_CERT_HAS_EXPIRED);
   bufferevent_free(c);
   bufferevent_free(s);
   SSL_CTX_free(sctx);
@@ -698,6 +723,40 @@ BOOST_AUTO_TEST_CASE(sixty_four_mebibytes_each_way_arrive_whole) {
   bufferevent_write(c, msg.data(), msg.size());
   cli.stop_at = msg.size();
   event_base_dispatch(base);
+  BOOST_TEST(cli.got.size() == msg.size());
+  BOOST_TEST((cli.got == msg));
+  bufferevent_free(c);
+  bufferevent_free(s);
+  SSL_CTX_free(sctx);
+  SSL_CTX_free(cctx);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+namespace {
+struct threads_fixture : nettest::UsePthreads, fixture {};
+} // namespace
+
+BOOST_FIXTURE_TEST_SUITE(threadsafe_tls, threads_fixture)
+
+// BEV_OPT_THREADSAFE: a thread writes to the client while the loop runs on
+// another; every byte comes back echoed, in order (TSan watches the locks).
+BOOST_AUTO_TEST_CASE(a_writer_thread_and_the_loop_share_a_threadsafe_tls_bufferevent) {
+  SSL_CTX* sctx = server_ctx();
+  SSL_CTX* cctx = client_ctx();
+  auto fds = tcp_pair_fds();
+  side srv, cli;
+  srv.echo = true;
+  bufferevent* s = tls(fds.first, sctx, BUFFEREVENT_SSL_ACCEPTING, srv, BEV_OPT_THREADSAFE);
+  bufferevent* c = tls(fds.second, cctx, BUFFEREVENT_SSL_CONNECTING, cli, BEV_OPT_THREADSAFE);
+  const std::string msg = pattern(1 << 20);
+  cli.stop_at = msg.size();
+  std::thread writer([&] {
+    for (size_t off = 0; off < msg.size(); off += 4096)
+      bufferevent_write(c, msg.data() + off, std::min<size_t>(4096, msg.size() - off));
+  });
+  event_base_dispatch(base);
+  writer.join();
   BOOST_TEST(cli.got.size() == msg.size());
   BOOST_TEST((cli.got == msg));
   bufferevent_free(c);
