@@ -6,6 +6,7 @@
 #define BOOST_TEST_MODULE bad_input
 #include <boost/test/unit_test.hpp>
 
+#include <event2/buffer.h>
 #include <event2/bufferevent.h>
 #include <event2/event.h>
 #include <event2/listener.h>
@@ -18,6 +19,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstring>
 #include <string>
 
@@ -351,6 +353,46 @@ BOOST_AUTO_TEST_CASE(listener_calls_on_a_null_listener_fail_without_crashing) {
   BOOST_TEST(evconnlistener_get_base(nullptr) == nullptr);
   evconnlistener_set_cb(nullptr, never_cb, nullptr);
   evconnlistener_set_error_cb(nullptr, nullptr);
+}
+
+// The bufferevent family's calls with NULL: -1 (NULL) with EINVAL, or
+// nothing at all, never a crash (libevent dereferences most of them).
+BOOST_AUTO_TEST_CASE(bufferevent_family_calls_with_null_fail_without_crashing) {
+  Base base;
+  BOOST_TEST(bufferevent_pair_new(base, 0, nullptr) == -1);
+  BOOST_TEST(errno == EINVAL);
+  BOOST_TEST(bufferevent_pair_get_partner(nullptr) == nullptr);
+  errno = 0;
+  BOOST_TEST(bufferevent_filter_new(nullptr, nullptr, nullptr, 0, nullptr, nullptr) == nullptr);
+  BOOST_TEST(errno == EINVAL);
+  BOOST_TEST(bufferevent_flush(nullptr, EV_WRITE, BEV_FLUSH) == -1);
+  BOOST_TEST(bufferevent_get_underlying(nullptr) == nullptr);
+  BOOST_TEST(bufferevent_priority_set(nullptr, 0) == -1);
+  BOOST_TEST(bufferevent_get_priority(nullptr) == -1);
+  BOOST_TEST(bufferevent_set_max_single_read(nullptr, 10) == -1);
+  BOOST_TEST(bufferevent_get_max_single_write(nullptr) == -1);
+  BOOST_TEST(bufferevent_decref(nullptr) == -1);
+  bufferevent_incref(nullptr);
+  bufferevent_trigger(nullptr, EV_READ, 0);
+  bufferevent_trigger_event(nullptr, BEV_EVENT_EOF, 0);
+}
+
+// A filter whose filter always answers BEV_ERROR produces nothing and
+// crashes nothing; the bytes stay where they were (as libevent).
+BOOST_AUTO_TEST_CASE(a_filter_answering_bev_error_moves_nothing) {
+  Base base;
+  bufferevent* p[2];
+  BOOST_TEST_REQUIRE(bufferevent_pair_new(base, 0, p) == 0);
+  auto err = [](evbuffer*, evbuffer*, ev_ssize_t, bufferevent_flush_mode, void*) {
+    return BEV_ERROR;
+  };
+  bufferevent* f = bufferevent_filter_new(p[0], err, err, BEV_OPT_CLOSE_ON_FREE, nullptr, nullptr);
+  BOOST_TEST_REQUIRE(f != nullptr);
+  BOOST_TEST(bufferevent_write(f, "abc", 3) == 0);
+  BOOST_TEST(evbuffer_get_length(bufferevent_get_output(f)) == 3u);
+  BOOST_TEST(bufferevent_flush(f, EV_WRITE, BEV_FLUSH) == 0);
+  bufferevent_free(f);
+  bufferevent_free(p[1]);
 }
 #endif
 
