@@ -4,6 +4,7 @@
  * libevent + libevent_openssl (bench-tls-libevent); run both, compare.
  *
  *   bench-tls-evasio CERT.pem KEY.pem [--mib N] [--handshakes-seconds S] [--nodelay]
+ *                    [--serve PORT | --connect PORT]
  *
  * throughput: the client sends N MiB (default 256) to a TLS echo server
  *   and reads it back, checking every byte; MiB/s counts the bytes sent.
@@ -12,6 +13,9 @@
  *   byte echoed, both ends freed; handshakes/s counts completed ones.
  * --nodelay sets TCP_NODELAY on both ends (libevent's socket BIO writes a
  * handshake's records one by one, which Nagle's algorithm holds back).
+ * --serve PORT: only the echo server, on 127.0.0.1:PORT, until SIGTERM or SIGINT.
+ * --connect PORT: only the client, against a TLS echo server there (another
+ *   build's --serve, or bench-tls-echo-asio): the same client for all servers.
  * System calls per MiB: run under bench/strace-count.sh. */
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
@@ -217,13 +221,21 @@ static void handshake_rate(double seconds)
 	    handshakes / (now() - t0));
 }
 
+static void on_stop(evutil_socket_t sig, short what, void *arg)
+{
+	(void)sig;
+	(void)what;
+	(void)arg;
+	event_base_loopexit(base, NULL);
+}
+
 int main(int argc, char **argv)
 {
 	struct evconnlistener *l;
 	socklen_t len = sizeof addr;
 	size_t mib = 256;
 	double hs_seconds = 5;
-	int i;
+	int i, serve_port = 0, connect_port = 0;
 	if (argc < 3) {
 		fprintf(stderr, "usage: %s CERT.pem KEY.pem [--mib N] [--handshakes-seconds S]\n", argv[0]);
 		return 2;
@@ -233,6 +245,10 @@ int main(int argc, char **argv)
 			mib = strtoul(argv[i + 1], NULL, 10);
 		else if (!strcmp(argv[i], "--handshakes-seconds"))
 			hs_seconds = atof(argv[i + 1]);
+		else if (!strcmp(argv[i], "--serve"))
+			serve_port = atoi(argv[i + 1]);
+		else if (!strcmp(argv[i], "--connect"))
+			connect_port = atoi(argv[i + 1]);
 	}
 	for (i = 3; i < argc; ++i)
 		if (!strcmp(argv[i], "--nodelay"))
@@ -256,6 +272,16 @@ int main(int argc, char **argv)
 	memset(&addr, 0, sizeof addr);
 	addr.sin_family = AF_INET;
 	addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (connect_port) {
+		addr.sin_port = htons((unsigned short)connect_port);
+		if (mib)
+			throughput(mib);
+		if (hs_seconds > 0)
+			handshake_rate(hs_seconds);
+		event_base_free(base);
+		return 0;
+	}
+	addr.sin_port = htons((unsigned short)serve_port);
 	l = evconnlistener_new_bind(base, accepted, NULL, LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE,
 	    -1, (struct sockaddr *)&addr, sizeof addr);
 	if (!l) {
@@ -263,6 +289,20 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	getsockname(evconnlistener_get_fd(l), (struct sockaddr *)&addr, &len);
+	if (serve_port) {
+		struct event *stop = evsignal_new(base, SIGTERM, on_stop, NULL);
+		struct event *intr = evsignal_new(base, SIGINT, on_stop, NULL);
+		evsignal_add(stop, NULL);
+		evsignal_add(intr, NULL);
+		printf("tls echo: listening on %d\n", serve_port);
+		fflush(stdout);
+		event_base_dispatch(base);
+		event_free(stop);
+		event_free(intr);
+		evconnlistener_free(l);
+		event_base_free(base);
+		return 0;
+	}
 	if (mib)
 		throughput(mib);
 	if (hs_seconds > 0)
