@@ -8,6 +8,7 @@
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
 #include <event2/event.h>
+#include <event2/event_compat.h>
 #include <event2/thread.h>
 
 #include "fixtures.hpp"
@@ -363,3 +364,28 @@ BOOST_AUTO_TEST_CASE(freeing_both_sides_then_the_base_is_clean) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+// As libevent: a NULL base is the current one (event_init's), for pairs as
+// for bufferevent_socket_new.
+BOOST_AUTO_TEST_CASE(a_pair_on_a_null_base_lives_on_the_current_base) {
+  nettest::CaseAlarm<10> alarm;
+  event_base* current = event_init();
+  BOOST_TEST_REQUIRE(current != nullptr);
+  bufferevent* p[2];
+  BOOST_TEST_REQUIRE(bufferevent_pair_new(nullptr, 0, p) == 0);
+  bufferevent_enable(p[1], EV_READ);
+  BOOST_TEST(bufferevent_write(p[0], "x", 1) == 0);
+  BOOST_TEST(evbuffer_get_length(bufferevent_get_input(p[1])) == 1u);
+  bufferevent* s = bufferevent_socket_new(nullptr, -1, 0);
+  BOOST_TEST_REQUIRE(s != nullptr);
+#ifdef EVASIO_VERSION
+  // libevent leaves bev->ev_base NULL (its events go to the current base);
+  // evasio says which base it is on (README, intended differences).
+  BOOST_TEST(bufferevent_get_base(p[0]) == current);
+  BOOST_TEST(bufferevent_get_base(s) == current);
+#endif
+  bufferevent_free(s);
+  bufferevent_free(p[0]);
+  bufferevent_free(p[1]);
+  event_base_free(current);
+}
