@@ -30,7 +30,7 @@ public:
     return bev && bev->be_ops == &pair_ops ? static_cast<pair_bufferevent*>(bev) : nullptr;
   }
 
-  // BEV_OPT_THREADSAFE: the second side takes the first's lock.
+  // The second side takes the first's lock.
   void share_lock_of(pair_bufferevent& first) {
     mutex_.share(first.mutex_);
   }
@@ -192,7 +192,9 @@ int bufferevent_pair_new(struct event_base* base, int options, struct buffereven
   return guarded(-1, [&] {
     auto a = std::make_unique<pair_bufferevent>(base, options);
     auto b = std::make_unique<pair_bufferevent>(base, options & ~BEV_OPT_THREADSAFE);
-    if (options & BEV_OPT_THREADSAFE)
+    // One lock for both sides whenever they lock (BEV_OPT_THREADSAFE, or a
+    // base that locks everything): two would be taken in either order.
+    if (a->mutex_.enabled())
       b->share_lock_of(*a);
     pair_bufferevent::link(*a, *b);
     base->attach(a.get());
