@@ -43,7 +43,6 @@ public:
   static socket_bufferevent* of(::bufferevent* bev) noexcept {
     return static_cast<socket_bufferevent*>(bev);
   }
-  using ref = boost::intrusive_ptr<bufferevent_core>;
 
   bool adopt(int fd, boost::system::error_code& ec);
   int connect(const struct sockaddr* sa, int socklen);

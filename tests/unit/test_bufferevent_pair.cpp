@@ -355,12 +355,16 @@ BOOST_AUTO_TEST_CASE(a_writer_thread_and_a_reading_loop_lose_no_byte) {
   bufferevent_free(p[1]);
 }
 
-BOOST_AUTO_TEST_CASE(freeing_both_sides_then_the_base_is_clean) {
+// The shared lock outlives the first side freed (ASan and TSan builds
+// check the frees and the lock).
+BOOST_AUTO_TEST_CASE(freeing_one_side_leaves_the_other_locking_and_alone) {
   bufferevent* p[2];
   BOOST_TEST_REQUIRE(bufferevent_pair_new(base, BEV_OPT_THREADSAFE, p) == 0);
   bufferevent_free(p[0]);
+  bufferevent_lock(p[1]);
+  BOOST_TEST(bufferevent_pair_get_partner(p[1]) == nullptr);
+  bufferevent_unlock(p[1]);
   bufferevent_free(p[1]);
-  BOOST_TEST(true);  // ASan and TSan builds check the frees
 }
 
 BOOST_AUTO_TEST_SUITE_END()
