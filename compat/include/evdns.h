@@ -1,7 +1,10 @@
-/* evasio: libevent 2.1.12's <evdns.h> is not provided yet.
- * The name exists so that an evasio build can never take a system libevent's
- * copy of it: including it stops the compilation with this message. */
+/* evasio: libevent's 1.x <evdns.h>: the event2 DNS headers together. */
 #ifndef EVASIO_EVDNS_H_INCLUDED_
 #define EVASIO_EVDNS_H_INCLUDED_
-#error "evasio does not provide <evdns.h> yet: the libevent 1.x DNS header (see the coverage table in evasio's README.md)"
+
+#include <event.h>
+#include <event2/dns.h>
+#include <event2/dns_compat.h>
+#include <event2/dns_struct.h>
+
 #endif
