@@ -10,12 +10,17 @@
 #include "detail/current_base.hpp"
 #include "detail/fd_watch.hpp"
 
+#include <event2/dns.h>
+
 #include <fcntl.h>
+#include <netdb.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
+#include <cstdio>
+#include <cstring>
 #include <memory>
 
 using namespace evasio::detail;
@@ -46,6 +51,11 @@ public:
 
   bool adopt(int fd, boost::system::error_code& ec);
   int connect(const struct sockaddr* sa, int socklen);
+  int connect_hostname(struct evdns_base* dns, int family, const char* hostname, int port);
+  int dns_error() {
+    recursive_scoped_lock g(mutex_);
+    return dns_error_;
+  }
   int base_set(event_base* base);
   void detach_from_base() noexcept override;
   void bw_suspend(short what, bw_reason why) override;
@@ -96,10 +106,10 @@ private:
   // timeouts run): with no fd yet they are timers only.
   bool pending_read() const noexcept {
     return (enabled & EV_READ) && read_added_ && !freed_ && ev_base && !read_suspended() &&
-           !bw_read_ && !connecting_;
+           !bw_read_ && !connecting_ && !looking_up_;
   }
   bool pending_write() const noexcept {
-    if (freed_ || !ev_base)
+    if (freed_ || !ev_base || looking_up_)
       return false;
     // While a connect is in progress, writability tells its outcome.
     if (connecting_ && connect_wait_)
@@ -135,6 +145,8 @@ private:
   void do_read();
   void do_write();
   bool finish_connect();
+  static void looked_up(int result, struct evutil_addrinfo* ai, void* arg);
+  void cancel_lookup() noexcept;
   bool not_a_socket(ssize_t r);
   void retire_slot(std::unique_ptr<slot> fresh) noexcept;
   void close_socket() noexcept;
@@ -145,6 +157,11 @@ private:
   bool is_socket_ = true;
   bool connecting_ = false;
   bool connect_wait_ = false;  // waiting for writability to learn the connect result
+  // bufferevent_socket_connect_hostname: reading and writing wait for the
+  // lookup (libevent's BEV_SUSPEND_LOOKUP), which holds a reference.
+  bool looking_up_ = false;
+  struct evdns_getaddrinfo_request* dns_request_ = nullptr;
+  int dns_error_ = 0;
   // libevent's event added: by enable, setfd, new output (write); deleted
   // by a refused connect, setfd(-1) and the base's end. Matters with no
   // fd, or after that.
@@ -471,6 +488,7 @@ int socket_bufferevent::kind_disable(short what) {
 int socket_bufferevent::kind_setfd(evutil_socket_t fd) {
   if (!ev_base)
     return fail(-1, EINVAL);
+  cancel_lookup();  // as libevent's setfd
   stop(read_);
   stop(write_);
   watch().release();  // the old fd is not closed, as in libevent
@@ -554,6 +572,62 @@ int socket_bufferevent::connect(const struct sockaddr* sa, int socklen) {
   return 0;
 }
 
+// libevent's bufferevent_socket_connect_hostname: the first address the
+// lookup gives is connected to (libevent 2.1.12 tries no other).
+int socket_bufferevent::connect_hostname(struct evdns_base* dns, int family, const char* hostname, int port) {
+  recursive_scoped_lock g(mutex_);
+  if (!ev_base)
+    return fail(-1, EINVAL);
+  dns_error_ = 0;
+  looking_up_ = true;
+  sync();
+  intrusive_ptr_add_ref(this);  // the lookup's, given back by looked_up
+  evutil_addrinfo hints;
+  std::memset(&hints, 0, sizeof hints);
+  hints.ai_family = family;
+  hints.ai_protocol = IPPROTO_TCP;
+  hints.ai_socktype = SOCK_STREAM;
+  char portbuf[16];
+  std::snprintf(portbuf, sizeof portbuf, "%d", port);
+  if (dns) {
+    struct evdns_getaddrinfo_request* r = evdns_getaddrinfo(dns, hostname, portbuf, &hints, &looked_up, this);
+    if (looking_up_)
+      dns_request_ = r;  // null if it was answered at once
+  } else {
+    evutil_addrinfo* ai = nullptr;
+    const int err = evutil_getaddrinfo(hostname, portbuf, &hints, &ai);
+    looked_up(err, ai, this);
+  }
+  return 0;
+}
+
+void socket_bufferevent::looked_up(int result, struct evutil_addrinfo* ai, void* arg) {
+  auto* b = static_cast<socket_bufferevent*>(arg);
+  {
+    recursive_scoped_lock g(b->mutex_);
+    b->looking_up_ = false;
+    b->dns_request_ = nullptr;
+    b->dns_error_ = result;
+    if (result == 0) {
+      if (b->connect(ai->ai_addr, static_cast<int>(ai->ai_addrlen)) < 0)
+        b->run_eventcb(BEV_EVENT_ERROR, 0);
+    } else if (result != EVUTIL_EAI_CANCEL) {
+      b->run_eventcb(BEV_EVENT_ERROR, 0);
+    }
+    if (result != 0)
+      b->sync();
+  }
+  evutil_freeaddrinfo(ai);
+  intrusive_ptr_release(b);
+}
+
+void socket_bufferevent::cancel_lookup() noexcept {
+  if (struct evdns_getaddrinfo_request* r = dns_request_) {
+    dns_request_ = nullptr;
+    evdns_getaddrinfo_cancel(r);  // looked_up follows with EVUTIL_EAI_CANCEL
+  }
+}
+
 void socket_bufferevent::close_socket() noexcept {
   const bool close = (options_ & BEV_OPT_CLOSE_ON_FREE) && fd_ >= 0;
   watch().release(close);
@@ -563,6 +637,7 @@ void socket_bufferevent::close_socket() noexcept {
 }
 
 void socket_bufferevent::kind_unlink() noexcept {
+  cancel_lookup();
   stop(read_);
   stop(write_);
   sync();
@@ -680,6 +755,18 @@ int bufferevent_socket_connect(struct bufferevent* bev, const struct sockaddr* s
   return guarded(-1, [&] { return b->connect(sa, socklen); });
 }
 
-int bufferevent_socket_get_dns_error(struct bufferevent*) { return 0; }
+int bufferevent_socket_connect_hostname(struct bufferevent* bev, struct evdns_base* evdns_base, int family,
+                                       const char* hostname, int port) {
+  socket_bufferevent* b = socket_of(bev);
+  if (!b || !hostname || (family != AF_INET && family != AF_INET6 && family != AF_UNSPEC) || port < 1 ||
+      port > 65535)
+    return fail(-1, EINVAL);
+  return guarded(-1, [&] { return b->connect_hostname(evdns_base, family, hostname, port); });
+}
+
+int bufferevent_socket_get_dns_error(struct bufferevent* bev) {
+  socket_bufferevent* b = socket_of(bev);
+  return b ? b->dns_error() : 0;
+}
 
 } // extern "C"

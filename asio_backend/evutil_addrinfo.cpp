@@ -7,6 +7,7 @@
 // evasio calls getaddrinfo() directly: the lists, their order (SOCK_STREAM,
 // SOCK_DGRAM, SOCK_RAW per address when the hints leave the type open) and
 // the error codes are glibc's, as they are under libevent.
+#include "detail/addrinfo.hpp"
 #include "detail/c_boundary.hpp"
 
 #include <event2/util.h>
@@ -14,6 +15,7 @@
 #include <netdb.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 
 extern "C" {
@@ -34,8 +36,18 @@ int evutil_getaddrinfo(const char* nodename, const char* servname,
 }
 
 void evutil_freeaddrinfo(struct evutil_addrinfo* ai) {
-  if (ai)  // libevent reads ai->ai_flags first; NULL is simply nothing here
-    ::freeaddrinfo(ai);
+  if (!ai)  // libevent reads ai->ai_flags first; NULL is simply nothing here
+    return;
+  if (!(ai->ai_flags & evasio::detail::addrinfo_ours)) {
+    ::freeaddrinfo(ai);  // the C library's list
+    return;
+  }
+  while (ai) {  // evdns_getaddrinfo's: an allocation per entry
+    evutil_addrinfo* next = ai->ai_next;
+    std::free(ai->ai_canonname);
+    std::free(ai);
+    ai = next;
+  }
 }
 
 const char* evutil_gai_strerror(int err) {

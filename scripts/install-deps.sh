@@ -6,15 +6,17 @@
 # zlib1g-dev: the zlib filter sample (samples/zlib.c) and its ctests.
 # libssl-dev: TLS bufferevents (libevasio_openssl, built when OpenSSL is found);
 # openssl: the TLS tests' certificates and their s_server/s_client peers.
+# libc-ares-dev: evdns (event2/dns.h) runs on c-ares. dnsmasq-base: the DNS
+# tests' real server.
 # --with-acceptance: what scripts/acceptance/dropin.sh needs to build memcached
 # and tmux from their git trees (autogen.sh: autoconf, automake; tmux: bison,
 # ncurses; memcached's t/ suite: perl, prove) and libevent-dev for its --oracle.
 # Usage: scripts/install-deps.sh [--with-tests] [--with-acceptance]
 set -euo pipefail
-pkgs=(cmake make g++ pkg-config libboost1.81-dev)
+pkgs=(cmake make g++ pkg-config libboost1.81-dev libc-ares-dev)
 for arg in "$@"; do
   case $arg in
-    --with-tests) pkgs+=(libboost-test1.81-dev libevent-dev clang libclang-rt-14-dev strace autoconf automake netbase zlib1g-dev libssl-dev openssl) ;;
+    --with-tests) pkgs+=(libboost-test1.81-dev libevent-dev clang libclang-rt-14-dev strace autoconf automake netbase zlib1g-dev libssl-dev openssl dnsmasq-base) ;;
     --with-acceptance) pkgs+=(libevent-dev autoconf automake bison libncurses-dev perl util-linux binutils) ;;
     *) echo "usage: $0 [--with-tests] [--with-acceptance]" >&2; exit 2 ;;
   esac

@@ -70,8 +70,15 @@ int bufferevent_base_set(struct event_base *base, struct bufferevent *bev);
  * the event callback. -1 on immediate failure. */
 int bufferevent_socket_connect(struct bufferevent *bev,
     const struct sockaddr *sa, int socklen);
-/* evasio has no DNS: always 0. (bufferevent_socket_connect_hostname is not
- * provided.) */
+struct evdns_base;
+/* Resolves hostname (with evdns_base, or NULL: evutil_getaddrinfo, which
+ * blocks) and connects to the first address found, as libevent 2.1.12.
+ * family: AF_INET, AF_INET6 or AF_UNSPEC; port 1-65535, else -1. Reading
+ * and writing wait for the lookup; a failed lookup is BEV_EVENT_ERROR, its
+ * EVUTIL_EAI_* code kept for bufferevent_socket_get_dns_error. */
+int bufferevent_socket_connect_hostname(struct bufferevent *bev,
+    struct evdns_base *evdns_base, int family, const char *hostname, int port);
+/* The EVUTIL_EAI_* error of the last lookup of connect_hostname, or 0. */
 int bufferevent_socket_get_dns_error(struct bufferevent *bev);
 
 /* EV_READ: readcb runs once the input holds lowmark bytes; reading pauses

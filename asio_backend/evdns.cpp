@@ -1,0 +1,725 @@
+// evdns_base and its requests: libevent's resolver behaviour over c-ares
+// channels (see detail/evdns.hpp for the division of labour).
+#include "detail/evdns.hpp"
+
+#include "detail/c_boundary.hpp"
+#include "detail/current_base.hpp"
+
+#include <event2/event.h>
+#include <event2/util.h>
+
+#include <arpa/inet.h>
+
+#include <algorithm>
+#include <cstring>
+#include <mutex>
+
+using evasio::detail::fail;
+using evasio::detail::guarded;
+using evasio::detail::recursive_scoped_lock;
+namespace dns = evasio::detail::dns;
+
+namespace {
+
+constexpr int type_a = 1, type_ptr = 12, type_aaaa = 28, type_cname = 5, type_soa = 6;
+constexpr int class_in = 1;
+
+void library_init() {
+  static std::once_flag once;
+  std::call_once(once, [] { ares_library_init(ARES_LIB_INIT_ALL); });
+}
+
+int ms_of(const timeval& tv) {
+  const long long ms = static_cast<long long>(tv.tv_sec) * 1000 + tv.tv_usec / 1000;
+  return static_cast<int>(std::clamp<long long>(ms, 1, 1 << 30));
+}
+
+ev_uint16_t get16(const unsigned char* p) { return static_cast<ev_uint16_t>(p[0] << 8 | p[1]); }
+ev_uint32_t get32(const unsigned char* p) {
+  return static_cast<ev_uint32_t>(p[0]) << 24 | static_cast<ev_uint32_t>(p[1]) << 16 |
+         static_cast<ev_uint32_t>(p[2]) << 8 | p[3];
+}
+
+// A name at p within the message (c-ares decompresses it, loops and
+// pointers past the end refused). Advances off past it; false if malformed.
+bool read_name(const unsigned char* msg, int len, int& off, std::string* out) {
+  char* name = nullptr;
+  long used = 0;
+  if (off >= len || ares_expand_name(msg + off, msg, len, &name, &used) != ARES_SUCCESS)
+    return false;
+  if (out)
+    *out = name;
+  ares_free_string(name);
+  off += static_cast<int>(used);
+  return off <= len;
+}
+
+// What a reply says for a request, as libevent's reply_parse reads it.
+struct parsed {
+  bool ok = false;  // well formed
+  bool have_answer = false;
+  ev_uint32_t ttl = 0xffffffffu;
+};
+
+parsed parse_reply(const unsigned char* m, int len, evdns_request* req) {
+  parsed r;
+  if (len < 12)
+    return r;
+  const int qd = get16(m + 4), an = get16(m + 6), ns = get16(m + 8);
+  int off = 12;
+  for (int i = 0; i < qd; ++i) {
+    if (!read_name(m, len, off, nullptr) || off + 4 > len)
+      return r;
+    off += 4;
+  }
+  auto rr_header = [&](int& type, int& cls, ev_uint32_t& ttl, int& rdlen) {
+    if (!read_name(m, len, off, nullptr) || off + 10 > len)
+      return false;
+    type = get16(m + off);
+    cls = get16(m + off + 2);
+    ttl = get32(m + off + 4);
+    rdlen = get16(m + off + 8);
+    off += 10;
+    return off + rdlen <= len;
+  };
+  req->count = 0;
+  for (int i = 0; i < an; ++i) {
+    int type, cls, rdlen;
+    ev_uint32_t ttl;
+    if (!rr_header(type, cls, ttl, rdlen))
+      return r;
+    const int next = off + rdlen;
+    const int width = req->type == DNS_IPv4_A ? 4 : 16;
+    if ((type == type_a && req->type == DNS_IPv4_A) || (type == type_aaaa && req->type == DNS_IPv6_AAAA)) {
+      if (cls != class_in) {
+        off = next;
+        continue;
+      }
+      if (rdlen % width)
+        return r;
+      const int n = std::min(rdlen / width, dns::max_addrs - req->count);
+      std::memcpy(reinterpret_cast<unsigned char*>(&req->addrs) + req->count * width, m + off,
+                  static_cast<size_t>(n) * width);
+      req->count += n;
+      r.ttl = std::min(r.ttl, ttl);
+      r.have_answer = true;
+      if (req->count == dns::max_addrs)
+        break;
+    } else if (type == type_ptr && cls == class_in && req->type == DNS_PTR) {
+      if (!read_name(m, len, off, &req->ptr))
+        return r;
+      r.ttl = std::min(r.ttl, ttl);
+      r.have_answer = true;
+      break;
+    } else if (type == type_cname && req->cname_out && req->cname_out->empty()) {
+      if (!read_name(m, len, off, req->cname_out))
+        return r;
+    }
+    off = next;
+  }
+  if (!r.have_answer) {
+    // A negative answer's TTL: its SOA's, as libevent reports it.
+    for (int i = 0; i < ns; ++i) {
+      int type, cls, rdlen;
+      ev_uint32_t ttl;
+      if (!rr_header(type, cls, ttl, rdlen))
+        return r;
+      const int next = off + rdlen;
+      if (type == type_soa && cls == class_in) {
+        if (!read_name(m, len, off, nullptr) || !read_name(m, len, off, nullptr) || off + 20 > len)
+          return r;
+        r.ttl = std::min({r.ttl, ttl, get32(m + off + 16)});
+      }
+      off = next;
+    }
+  }
+  r.ok = true;
+  return r;
+}
+
+// libevent randomizes the case of the letters it sends (randomize-case).
+std::string randomized_case(const std::string& name) {
+  std::string out = name;
+  unsigned char bits[32];
+  evutil_secure_rng_get_bytes(bits, (out.size() + 7) / 8 > sizeof bits ? sizeof bits : (out.size() + 7) / 8);
+  for (size_t i = 0; i < out.size() && i / 8 < sizeof bits; ++i) {
+    char& c = out[i];
+    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'))
+      c = (bits[i >> 3] & (1u << (i & 7))) ? static_cast<char>(c | 0x20) : static_cast<char>(c & ~0x20);
+  }
+  return out;
+}
+
+int num_dots(const std::string& s) { return static_cast<int>(std::count(s.begin(), s.end(), '.')); }
+
+// libevent refuses a name it cannot encode: 256 bytes or more, or a label
+// over 63 (the resolve call then returns NULL).
+bool encodable(const char* name) {
+  const size_t n = std::strlen(name);
+  if (n > 255)
+    return false;
+  size_t label = 0;
+  for (size_t i = 0; i < n; ++i) {
+    if (name[i] == '.') {
+      label = 0;
+    } else if (++label > 63) {
+      return false;
+    }
+  }
+  return true;
+}
+
+} // namespace
+
+// ---- the base ---------------------------------------------------------------
+
+evdns_base::evdns_base(::event_base* base, bool locking) : ev_base(base), mutex_(locking) {
+  library_init();
+  answers_ev_ = event_new(base, -1, 0, &evdns_base::on_answers, this);
+  keepalive_ = event_new(base, -1, EV_PERSIST, &evdns_base::on_keepalive, nullptr);
+  if (!answers_ev_ || !keepalive_)
+    throw std::bad_alloc();
+}
+
+evdns_base::~evdns_base() {
+  for (auto& c : channels_)
+    destroy_channel(c.get());
+  channels_.clear();
+  event_free(answers_ev_);
+  event_free(keepalive_);
+}
+
+// Where new queries go: made with the current nameservers and settings.
+evdns_base::channel* evdns_base::current_channel() {
+  if (!channel_)
+    channel_ = make_channel();
+  return channel_;
+}
+
+evdns_base::channel* evdns_base::make_channel() {
+  auto c = std::make_unique<channel>();
+  c->owner = this;
+  c->timer = event_new(ev_base, -1, 0, &evdns_base::on_timer, c.get());
+  if (!c->timer)
+    throw std::bad_alloc();
+  ares_options o;
+  std::memset(&o, 0, sizeof o);
+  // Replies with SERVFAIL, NOTIMP and REFUSED come back to us: libevent's
+  // policy for them (retransmit, reissue) is applied here. One try per
+  // attempt: libevent's retransmissions are made here too, each waiting the
+  // full timeout (c-ares alone would double it each round).
+  o.flags = ARES_FLAG_NOCHECKRESP | ARES_FLAG_NOSEARCH | ARES_FLAG_NOALIASES;
+  o.timeout = ms_of(timeout_);
+  o.tries = 1;
+  o.ndots = 1;
+  o.sock_state_cb = &evdns_base::on_sock_state;
+  o.sock_state_cb_data = c.get();
+  o.nservers = 0;
+  o.ndomains = 0;
+  o.nsort = 0;
+  o.lookups = const_cast<char*>("b");
+  o.resolvconf_path = const_cast<char*>("/dev/null");  // the servers are ours alone
+  int mask = ARES_OPT_FLAGS | ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES | ARES_OPT_NDOTS | ARES_OPT_SOCK_STATE_CB |
+             ARES_OPT_SERVERS | ARES_OPT_DOMAINS | ARES_OPT_SORTLIST | ARES_OPT_LOOKUPS | ARES_OPT_ROTATE |
+             ARES_OPT_RESOLVCONF;
+  if (so_rcvbuf_ > 0) {
+    o.socket_receive_buffer_size = so_rcvbuf_;
+    mask |= ARES_OPT_SOCK_RCVBUF;
+  }
+  if (so_sndbuf_ > 0) {
+    o.socket_send_buffer_size = so_sndbuf_;
+    mask |= ARES_OPT_SOCK_SNDBUF;
+  }
+  if (ares_init_options(&c->ch, &o, mask) != ARES_SUCCESS) {
+    event_free(c->timer);
+    throw std::bad_alloc();
+  }
+  std::vector<ares_addr_port_node> nodes(servers_.size());
+  bool all_loopback = true;
+  for (size_t i = 0; i < servers_.size(); ++i) {
+    const sockaddr* sa = reinterpret_cast<const sockaddr*>(&servers_[i].addr);
+    ares_addr_port_node& n = nodes[i];
+    n.next = i + 1 < nodes.size() ? &nodes[i + 1] : nullptr;
+    n.family = sa->sa_family;
+    int port;
+    if (sa->sa_family == AF_INET) {
+      auto* sin = reinterpret_cast<const sockaddr_in*>(sa);
+      n.addr.addr4 = sin->sin_addr;
+      port = ntohs(sin->sin_port);
+      all_loopback = all_loopback && (ntohl(sin->sin_addr.s_addr) >> 24) == 127;
+    } else {
+      auto* sin6 = reinterpret_cast<const sockaddr_in6*>(sa);
+      std::memcpy(&n.addr.addr6, &sin6->sin6_addr, 16);
+      port = ntohs(sin6->sin6_port);
+      all_loopback = all_loopback && IN6_IS_ADDR_LOOPBACK(&sin6->sin6_addr);
+    }
+    n.udp_port = n.tcp_port = port;
+  }
+  if (!nodes.empty())
+    ares_set_servers_ports(c->ch, nodes.data());
+  // libevent binds its sockets to bind-to only for servers off the loopback.
+  if (bind_to_len_ && !all_loopback) {
+    const sockaddr* sa = reinterpret_cast<const sockaddr*>(&bind_to_);
+    if (sa->sa_family == AF_INET)
+      ares_set_local_ip4(c->ch, ntohl(reinterpret_cast<const sockaddr_in*>(sa)->sin_addr.s_addr));
+    else
+      ares_set_local_ip6(c->ch, reinterpret_cast<const sockaddr_in6*>(sa)->sin6_addr.s6_addr);
+  }
+  channels_.push_back(std::move(c));
+  return channels_.back().get();
+}
+
+void evdns_base::destroy_channel(channel* c) noexcept {
+  if (c == channel_)
+    channel_ = nullptr;
+  if (c->ch) {
+    ++cares_depth_;
+    ares_destroy(c->ch);  // outstanding queries come back as ARES_EDESTRUCTION
+    --cares_depth_;
+    c->ch = nullptr;
+  }
+  for (auto& s : c->socks)
+    event_free(s.ev);
+  c->socks.clear();
+  if (c->timer)
+    event_free(c->timer);
+  c->timer = nullptr;
+}
+
+void evdns_base::config_changed() {
+  if (!channel_)
+    return;
+  channel* c = channel_;
+  channel_ = nullptr;
+  c->retired = true;
+  reap_channels();
+}
+
+// Retired channels whose queries have all come back, destroyed: never from
+// within a c-ares call.
+void evdns_base::reap_channels() noexcept {
+  if (cares_depth_)
+    return;
+  for (size_t i = 0; i < channels_.size();) {
+    channel* c = channels_[i].get();
+    if (c->retired && c->outstanding == 0) {
+      destroy_channel(c);
+      channels_.erase(channels_.begin() + static_cast<long>(i));
+    } else {
+      ++i;
+    }
+  }
+}
+
+// After c-ares ran: its next timeout, dead channels, answers for the loop.
+void evdns_base::after_cares(channel* c) noexcept {
+  if (c && c->ch) {
+    timeval tv;
+    if (const timeval* t = ares_timeout(c->ch, nullptr, &tv))
+      evtimer_add(c->timer, t);
+    else
+      evtimer_del(c->timer);
+  }
+  reap_channels();
+  if (!answers_.empty())
+    event_active(answers_ev_, EV_TIMEOUT, 1);
+}
+
+// libevent keeps a nameserver's socket event added: the loop does not end
+// while a nameserver is configured, unless EVDNS_BASE_DISABLE_WHEN_INACTIVE.
+// c-ares opens its sockets only for queries, so a timer that never fires
+// stands for them.
+void evdns_base::update_keepalive() noexcept {
+  const bool want = !disable_when_inactive_ && !servers_.empty();
+  if (want == !!event_pending(keepalive_, EV_TIMEOUT, nullptr))
+    return;
+  if (want) {
+    const timeval day{86400, 0};
+    event_add(keepalive_, &day);
+  } else {
+    event_del(keepalive_);
+  }
+}
+
+void evdns_base::on_sock_state(void* data, ares_socket_t fd, int readable, int writable) {
+  auto* c = static_cast<channel*>(data);
+  auto it = std::find_if(c->socks.begin(), c->socks.end(), [fd](const channel::watched& w) { return w.fd == fd; });
+  const short what = static_cast<short>((readable ? EV_READ : 0) | (writable ? EV_WRITE : 0));
+  if (it != c->socks.end()) {
+    if (it->what == what)
+      return;
+    event_free(it->ev);
+    c->socks.erase(it);
+  }
+  if (!what)
+    return;
+  ::event* ev = event_new(c->owner->ev_base, fd, static_cast<short>(what | EV_PERSIST), &evdns_base::on_sock_event, c);
+  if (!ev || event_add(ev, nullptr) < 0) {
+    if (ev)
+      event_free(ev);
+    return;  // the query times out
+  }
+  c->socks.push_back({fd, what, ev});
+}
+
+void evdns_base::on_sock_event(evutil_socket_t fd, short what, void* arg) {
+  auto* c = static_cast<channel*>(arg);
+  evdns_base* b = c->owner;
+  recursive_scoped_lock g(b->mutex_);
+  ++b->cares_depth_;
+  ares_process_fd(c->ch, (what & EV_READ) ? fd : ARES_SOCKET_BAD, (what & EV_WRITE) ? fd : ARES_SOCKET_BAD);
+  --b->cares_depth_;
+  b->after_cares(c);
+}
+
+void evdns_base::on_timer(evutil_socket_t, short, void* arg) {
+  auto* c = static_cast<channel*>(arg);
+  evdns_base* b = c->owner;
+  recursive_scoped_lock g(b->mutex_);
+  ++b->cares_depth_;
+  ares_process_fd(c->ch, ARES_SOCKET_BAD, ARES_SOCKET_BAD);
+  --b->cares_depth_;
+  b->after_cares(c);
+}
+
+// ---- requests -----------------------------------------------------------------
+
+evdns_request* evdns_base::resolve(char type, const char* name, int flags, evdns_callback_type cb, void* arg) {
+  if (!encodable(name))
+    return nullptr;
+  auto req = std::make_unique<evdns_request>();
+  req->base = this;
+  req->type = type;
+  req->cb = cb;
+  req->arg = arg;
+  req->origname = name;
+  req->name = name;
+  // libevent's search: a name with fewer than ndots dots tries the domains
+  // first, the name as given last; with more, the other way round.
+  if (!(flags & DNS_QUERY_NO_SEARCH) && !search_.empty() && type != DNS_PTR) {
+    req->searching = true;
+    if (num_dots(req->origname) >= ndots_) {
+      req->search_index = -1;
+    } else {
+      req->search_index = 0;
+      req->name = req->origname + (req->origname.back() == '.' ? "" : ".") + search_[0];
+      if (!encodable(req->name.c_str()))
+        return nullptr;
+    }
+  }
+  evdns_request* r = req.release();
+  submit(r);
+  return r;
+}
+
+// In flight if the limit and the nameservers allow, else waiting.
+void evdns_base::submit(evdns_request* req) {
+  if (inflight_count_ < max_inflight_ && !servers_.empty()) {
+    req->st = evdns_request::state::inflight;
+    inflight_.push_back(*req);
+    ++inflight_count_;
+    transmit(req);
+  } else {
+    req->st = evdns_request::state::waiting;
+    waiting_.push_back(*req);
+  }
+}
+
+void evdns_base::pump_waiting() {
+  while (inflight_count_ < max_inflight_ && !waiting_.empty() && !servers_.empty()) {
+    evdns_request& req = waiting_.front();
+    waiting_.pop_front();
+    req.st = evdns_request::state::inflight;
+    inflight_.push_back(req);
+    ++inflight_count_;
+    transmit(&req);
+  }
+}
+
+void evdns_base::transmit(evdns_request* req) {
+  channel* c = current_channel();
+  req->chan = c;
+  req->in_cares = true;
+  ++c->outstanding;
+  ++req->tx;
+  const std::string q = randomize_case_ ? randomized_case(req->name) : req->name;
+  const int qtype = req->type == DNS_IPv4_A ? type_a : req->type == DNS_IPv6_AAAA ? type_aaaa : type_ptr;
+  ++cares_depth_;
+  ares_query(c->ch, q.c_str(), class_in, qtype, &evdns_base::on_query_done, req);
+  --cares_depth_;
+  after_cares(c);
+}
+
+void evdns_base::on_query_done(void* arg, int status, int, unsigned char* abuf, int alen) {
+  auto* req = static_cast<evdns_request*>(arg);
+  evdns_base* b = req->base;
+  req->in_cares = false;
+  --req->chan->outstanding;
+  req->chan = nullptr;
+  switch (req->st) {
+  case evdns_request::state::inflight:
+    b->on_reply(req, status, abuf, alen);
+    return;
+  case evdns_request::state::delivered:
+    delete req;  // cancelled, and its callback has run
+    return;
+  default:
+    return;  // cancelled (callback to come) or suspended (waiting)
+  }
+}
+
+// libevent's reply_handle, on what c-ares brought back.
+void evdns_base::on_reply(evdns_request* req, int status, unsigned char* abuf, int alen) {
+  if (!abuf || alen < 12) {
+    // No reply: a timeout, or nothing could be sent. Retransmit as libevent.
+    if (status == ARES_ETIMEOUT || status == ARES_ECONNREFUSED || status == ARES_ESERVFAIL)
+      retry_or_fail(req);
+    else if (status == ARES_EDESTRUCTION)
+      answered(req, DNS_ERR_SHUTDOWN, 0);
+    else
+      answered(req, status == ARES_EBADNAME ? DNS_ERR_FORMAT : DNS_ERR_UNKNOWN, 0);
+    return;
+  }
+  const int hflags = get16(abuf + 2);
+  const parsed p = parse_reply(abuf, alen, req);
+  int err;
+  if (hflags & 0x0200)
+    err = DNS_ERR_TRUNCATED;
+  else if (const int rcode = hflags & 0x000f)
+    err = rcode <= 5 ? rcode : DNS_ERR_UNKNOWN;  // DNS_ERR_FORMAT .. DNS_ERR_REFUSED are the rcodes
+  else if (!p.ok)
+    err = DNS_ERR_UNKNOWN;
+  else if (!p.have_answer)
+    err = DNS_ERR_NODATA;
+  else
+    err = DNS_ERR_NONE;
+  const int ttl = p.ok && p.ttl != 0xffffffffu ? static_cast<int>(std::min<ev_uint32_t>(p.ttl, 0x7fffffff)) : 0;
+  switch (err) {
+  case DNS_ERR_NONE:
+    answered(req, DNS_ERR_NONE, ttl);
+    return;
+  case DNS_ERR_NOTIMPL:
+  case DNS_ERR_REFUSED:
+    // A bad nameserver: once more, to the next one (c-ares rotates).
+    if (req->reissues < max_reissues_ && servers_.size() > 1) {
+      ++req->reissues;
+      req->tx = 0;
+      transmit(req);
+      return;
+    }
+    break;
+  case DNS_ERR_SERVERFAILED:
+    retry_or_fail(req);  // as libevent: treated as a timeout
+    return;
+  default:
+    break;
+  }
+  req->count = 0;
+  if (req->searching && search_next(req))
+    return;
+  answered(req, err, ttl);
+}
+
+void evdns_base::retry_or_fail(evdns_request* req) {
+  if (req->tx >= attempts_)
+    answered(req, DNS_ERR_TIMEOUT, 0);
+  else
+    transmit(req);
+}
+
+// The next name of the search, if any is left: libevent's search_try_next.
+bool evdns_base::search_next(evdns_request* req) {
+  const int n = static_cast<int>(search_.size());
+  ++req->search_index;
+  if (req->search_index >= n) {
+    if (num_dots(req->origname) < ndots_ && req->name != req->origname) {
+      req->name = req->origname;  // the name as given, last
+      req->searching = false;
+    } else {
+      return false;
+    }
+  } else {
+    req->name = req->origname + (req->origname.back() == '.' ? "" : ".") + search_[req->search_index];
+    if (!encodable(req->name.c_str()))
+      return false;
+  }
+  req->tx = 0;
+  req->reissues = 0;
+  transmit(req);
+  return true;
+}
+
+// The request has its result: off the in-flight list, its callback queued
+// for the loop.
+void evdns_base::answered(evdns_request* req, int err, int ttl) {
+  if (req->st == evdns_request::state::inflight) {
+    inflight_.erase(inflight_.iterator_to(*req));
+    --inflight_count_;
+  } else if (req->st == evdns_request::state::waiting) {
+    waiting_.erase(waiting_.iterator_to(*req));
+  }
+  req->err = err;
+  req->ttl = ttl;
+  if (err)
+    req->count = 0;
+  req->st = evdns_request::state::answered;
+  answers_.push_back(*req);
+  event_active(answers_ev_, EV_TIMEOUT, 1);
+  pump_waiting();
+}
+
+void evdns_base::cancel(evdns_request* req) {
+  if (req->st != evdns_request::state::inflight && req->st != evdns_request::state::waiting)
+    return;  // answered: its callback is due with the real result
+  answered(req, DNS_ERR_CANCEL, 0);
+}
+
+// Runs the answered callbacks, without the lock: each may make, cancel or
+// free anything, the evdns_base included.
+void evdns_base::on_answers(evutil_socket_t, short, void* arg) {
+  auto* b = static_cast<evdns_base*>(arg);
+  b->mutex_.lock();
+  if (!b->deliver_answers())
+    b->mutex_.unlock();
+}
+
+bool evdns_base::deliver_answers() noexcept {
+  delivering_ = true;
+  while (!answers_.empty() && !free_after_delivery_) {
+    evdns_request& req = answers_.front();
+    answers_.pop_front();
+    req.st = evdns_request::state::delivered;
+    const bool ok = req.err == DNS_ERR_NONE;
+    void* addrs = nullptr;
+    char* ptr = nullptr;
+    if (ok)
+      addrs = req.type == DNS_PTR ? static_cast<void*>(&(ptr = &req.ptr[0])) : static_cast<void*>(&req.addrs);
+    evdns_callback_type cb = req.cb;
+    mutex_.unlock();
+    if (cb)
+      cb(req.err, ok ? req.type : 0, ok ? (req.type == DNS_PTR ? 1 : req.count) : 0, req.ttl, addrs, req.arg);
+    mutex_.lock();
+    release(&req);
+  }
+  delivering_ = false;
+  if (!free_after_delivery_)
+    return false;
+  free_base(false);
+  return true;
+}
+
+void evdns_base::release(evdns_request* req) noexcept {
+  if (!req->in_cares)
+    delete req;  // else c-ares's callback deletes it
+}
+
+// A callback due but not run when evdns_base_free came: libevent's deferred
+// callbacks run on the event_base afterwards; so do these.
+struct orphans {
+  std::vector<evdns_request*> reqs;
+};
+
+void evdns_base::run_orphans(evutil_socket_t, short, void* arg) {
+  std::unique_ptr<orphans> o(static_cast<orphans*>(arg));
+  for (evdns_request* req : o->reqs) {
+    const bool ok = req->err == DNS_ERR_NONE;
+    char* ptr = ok && req->type == DNS_PTR ? &req->ptr[0] : nullptr;
+    void* addrs = ok ? (req->type == DNS_PTR ? static_cast<void*>(&ptr) : static_cast<void*>(&req->addrs)) : nullptr;
+    if (req->cb)
+      req->cb(req->err, ok ? req->type : 0, ok ? (req->type == DNS_PTR ? 1 : req->count) : 0, req->ttl, addrs,
+              req->arg);
+    delete req;
+  }
+}
+
+void evdns_base::free_base(bool fail_requests) {
+  if (delivering_) {
+    free_after_delivery_ = true;  // deliver_answers finishes, then frees
+    pending_fail_ = pending_fail_ || fail_requests;
+    mutex_.unlock();
+    return;
+  }
+  fail_requests = fail_requests || pending_fail_;
+  auto drop = [&](request_list& l) {
+    while (!l.empty()) {
+      evdns_request& r = l.front();
+      if (fail_requests) {
+        answered(&r, DNS_ERR_SHUTDOWN, 0);
+      } else {
+        l.pop_front();
+        r.st = evdns_request::state::delivered;
+        release(&r);
+      }
+    }
+  };
+  max_inflight_ = 0;  // nothing more goes out
+  drop(waiting_);
+  drop(inflight_);
+  // c-ares lets go of the queries still out: their requests are answered or dropped.
+  for (auto& c : channels_)
+    destroy_channel(c.get());
+  channels_.clear();
+  if (!answers_.empty()) {
+    auto o = std::make_unique<orphans>();
+    while (!answers_.empty()) {
+      o->reqs.push_back(&answers_.front());
+      answers_.pop_front();
+    }
+    const timeval now{0, 0};
+    if (event_base_once(ev_base, -1, EV_TIMEOUT, &evdns_base::run_orphans, o.get(), &now) == 0)
+      o.release();
+    else
+      for (evdns_request* r : o->reqs)
+        delete r;
+  }
+  if (dns::global_base() == this)
+    dns::global_base() = nullptr;
+  mutex_.unlock();
+  delete this;
+}
+
+// ---- nameservers and suspension ------------------------------------------------
+
+int evdns_base::add_nameserver(const sockaddr* sa, socklen_t len) {
+  for (const auto& s : servers_)
+    if (s.len == len && evutil_sockaddr_cmp(reinterpret_cast<const sockaddr*>(&s.addr), sa, 1) == 0)
+      return 3;  // libevent's "already there"
+  if (len > sizeof(sockaddr_storage))
+    return 2;
+  dns::nameserver ns;
+  std::memset(&ns.addr, 0, sizeof ns.addr);
+  std::memcpy(&ns.addr, sa, len);
+  ns.len = len;
+  servers_.push_back(ns);
+  config_changed();
+  update_keepalive();
+  return 0;
+}
+
+// libevent's: the nameservers go, requests in flight wait again (at the
+// front of the queue) until evdns_base_resume.
+void evdns_base::clear_nameservers_and_suspend() {
+  if (servers_.empty())
+    return;
+  servers_.clear();
+  update_keepalive();
+  request_list back;
+  while (!inflight_.empty()) {
+    evdns_request& r = inflight_.front();
+    inflight_.pop_front();
+    r.st = evdns_request::state::waiting;
+    r.tx = r.reissues = 0;
+    back.push_back(r);
+  }
+  inflight_count_ = 0;
+  waiting_.splice(waiting_.begin(), back);
+  // Their queries are abandoned with the channel they were on.
+  for (auto& c : channels_)
+    c->retired = true;
+  channel_ = nullptr;
+  for (auto& c : channels_)
+    destroy_channel(c.get());
+  channels_.clear();
+}
+
+void evdns_base::resume() { pump_waiting(); }
