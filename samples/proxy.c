@@ -1,13 +1,18 @@
 /* proxy: a TCP proxy in the style of libevent's le-proxy, without TLS.
- * Each accepted client gets a bufferevent_socket_connect() to the upstream;
- * bytes are copied both ways. Backpressure: each side's input is capped by a
+ * Each accepted client gets a connection to the upstream: by
+ * bufferevent_socket_connect() to a numeric address, or by
+ * bufferevent_socket_connect_hostname() through an evdns_base for a name
+ * (resolved per connection, as le-proxy does); bytes are copied both ways. Backpressure: each side's input is capped by a
  * read high watermark, and a side stops reading while the other side's
  * output holds more than MAX_OUTPUT, until that output has drained to half.
  * When one side ends, the other is closed once its output is flushed.
- * Usage: evasio-proxy <listen-port> <upstream-address:port> */
+ * Usage: evasio-proxy <listen-port> <upstream-address:port> [nameserver]
+ *   upstream-address: numeric, or a name resolved from /etc/hosts and then
+ *   by the nameserver given (ip[:port]) or those of /etc/resolv.conf. */
 #define _POSIX_C_SOURCE 200809L
 #include <event2/bufferevent.h>
 #include <event2/buffer.h>
+#include <event2/dns.h>
 #include <event2/event.h>
 #include <event2/listener.h>
 #include <event2/util.h>
@@ -23,6 +28,9 @@
 
 static struct sockaddr_storage upstream;
 static int upstream_len;
+static char upstream_host[256];   /* set when the upstream is a name */
+static int upstream_port;
+static struct evdns_base *dns;
 
 static void read_cb(struct bufferevent *bev, void *peer);
 static void event_cb(struct bufferevent *bev, short what, void *peer);
@@ -74,7 +82,11 @@ static void event_cb(struct bufferevent *bev, short what, void *arg)
 		return;
 	if (what & BEV_EVENT_ERROR) {
 		int err = EVUTIL_SOCKET_ERROR();
-		if (err)
+		int dns_err = bufferevent_socket_get_dns_error(bev);
+		if (dns_err)
+			fprintf(stderr, "proxy: cannot resolve %s: %s\n", upstream_host,
+			    evutil_gai_strerror(dns_err));
+		else if (err)
 			fprintf(stderr, "proxy: %s\n", evutil_socket_error_to_string(err));
 	}
 	if (peer) {
@@ -104,7 +116,9 @@ static void on_accept(struct evconnlistener *lev, evutil_socket_t fd,
 		if (out) bufferevent_free(out);
 		return;
 	}
-	if (bufferevent_socket_connect(out, (struct sockaddr *)&upstream, upstream_len) < 0) {
+	if ((upstream_host[0]
+		? bufferevent_socket_connect_hostname(out, dns, AF_UNSPEC, upstream_host, upstream_port)
+		: bufferevent_socket_connect(out, (struct sockaddr *)&upstream, upstream_len)) < 0) {
 		perror("proxy: connect");
 		bufferevent_free(in);
 		bufferevent_free(out);
@@ -125,21 +139,45 @@ int main(int argc, char **argv)
 	struct sockaddr_in sin;
 	int port;
 
-	if (argc != 3) {
-		fprintf(stderr, "usage: %s <listen-port> <upstream-address:port>\n", argv[0]);
+	if (argc != 3 && argc != 4) {
+		fprintf(stderr, "usage: %s <listen-port> <upstream-address:port> [nameserver]\n", argv[0]);
 		return 1;
 	}
 	port = atoi(argv[1]);
 	upstream_len = (int)sizeof upstream;
-	if (port <= 0 || port > 65535 ||
-	    evutil_parse_sockaddr_port(argv[2], (struct sockaddr *)&upstream, &upstream_len) < 0) {
-		fprintf(stderr, "proxy: bad port or upstream address\n");
+	if (evutil_parse_sockaddr_port(argv[2], (struct sockaddr *)&upstream, &upstream_len) < 0) {
+		/* host:port with a name */
+		const char *colon = strrchr(argv[2], ':');
+		size_t n = colon ? (size_t)(colon - argv[2]) : 0;
+		upstream_port = colon ? atoi(colon + 1) : 0;
+		if (!n || n >= sizeof upstream_host || upstream_port <= 0 || upstream_port > 65535) {
+			fprintf(stderr, "proxy: bad upstream address\n");
+			return 1;
+		}
+		memcpy(upstream_host, argv[2], n);
+	}
+	if (port <= 0 || port > 65535) {
+		fprintf(stderr, "proxy: bad port\n");
 		return 1;
 	}
 	signal(SIGPIPE, SIG_IGN);
 	base = event_base_new();
 	if (!base)
 		return 1;
+	if (upstream_host[0]) {
+		/* No nameserver given: /etc/resolv.conf's (if it names none, only
+		 * /etc/hosts answers). */
+		dns = argc == 4 ? NULL : evdns_base_new(base,
+		    EVDNS_BASE_INITIALIZE_NAMESERVERS | EVDNS_BASE_DISABLE_WHEN_INACTIVE);
+		if (!dns) {
+			dns = evdns_base_new(base, EVDNS_BASE_DISABLE_WHEN_INACTIVE);
+			if (!dns || evdns_base_load_hosts(dns, "/etc/hosts") < 0 ||
+			    (argc == 4 && evdns_base_nameserver_ip_add(dns, argv[3]) != 0)) {
+				fprintf(stderr, "proxy: cannot set up the resolver\n");
+				return 1;
+			}
+		}
+	}
 	memset(&sin, 0, sizeof sin);
 	sin.sin_family = AF_INET;
 	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
@@ -155,6 +193,8 @@ int main(int argc, char **argv)
 	fflush(stdout);
 	event_base_dispatch(base);
 	evconnlistener_free(lev);
+	if (dns)
+		evdns_base_free(dns, 0);
 	event_base_free(base);
 	return 0;
 }
