@@ -11,6 +11,7 @@
 #include <arpa/inet.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstring>
 #include <mutex>
 
@@ -312,13 +313,25 @@ void evdns_base::reap_channels() noexcept {
 }
 
 // After c-ares ran: its next timeout, dead channels, answers for the loop.
+// The timer is moved only when c-ares needs it earlier than it is set: a
+// later deadline is met by an early wake-up that finds nothing due, which
+// costs less than re-arming (a timer system call) after every reply.
 void evdns_base::after_cares(channel* c) noexcept {
   if (c && c->ch) {
     timeval tv;
-    if (const timeval* t = ares_timeout(c->ch, nullptr, &tv))
-      evtimer_add(c->timer, t);
-    else
+    if (const timeval* t = ares_timeout(c->ch, nullptr, &tv)) {
+      const long long now = std::chrono::duration_cast<std::chrono::microseconds>(
+                                std::chrono::steady_clock::now().time_since_epoch())
+                                .count();
+      const long long due = now + static_cast<long long>(t->tv_sec) * 1000000 + t->tv_usec;
+      if (!c->deadline_us || due < c->deadline_us) {
+        evtimer_add(c->timer, t);
+        c->deadline_us = due;
+      }
+    } else if (c->deadline_us) {
       evtimer_del(c->timer);
+      c->deadline_us = 0;
+    }
   }
   reap_channels();
   if (!answers_.empty())
@@ -376,6 +389,7 @@ void evdns_base::on_timer(evutil_socket_t, short, void* arg) {
   auto* c = static_cast<channel*>(arg);
   evdns_base* b = c->owner;
   recursive_scoped_lock g(b->mutex_);
+  c->deadline_us = 0;
   ++b->cares_depth_;
   ares_process_fd(c->ch, ARES_SOCKET_BAD, ARES_SOCKET_BAD);
   --b->cares_depth_;

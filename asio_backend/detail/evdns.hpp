@@ -40,6 +40,8 @@ struct channel {
   ares_channel ch = nullptr;
   ::event* timer = nullptr;
   std::vector<watched> socks;
+  // When the timer fires (steady clock, microseconds; 0: not armed).
+  long long deadline_us = 0;
   int outstanding = 0;  // our ares_query calls not yet called back
   bool retired = false;
 };
