@@ -1586,6 +1586,23 @@ BOOST_AUTO_TEST_CASE(null_arguments_are_refused) {
   BOOST_TEST(results == (std::vector<int>{-1, 0, -1, -1, -1, -1, -1}));
 }
 
+// libevent reads until recvfrom fails, which on a blocking socket is never:
+// its loop hangs. evasio reads without blocking whatever the socket.
+BOOST_AUTO_TEST_CASE(a_blocking_socket_does_not_hang_the_loop) {
+  Base base;
+  Fd s = udp_socket(false);
+  Served served;
+  const Addr at = local_address(s.get());
+  evdns_server_port* port = evdns_add_server_port_with_base(base, s.get(), 0, on_request, &served);
+  BOOST_TEST_REQUIRE(port != nullptr);
+  s.release();
+  Client cli;
+  const Msg m = parsed(cli.ask(base, make_query(73, "blocking.example"), at));
+  BOOST_TEST(m.an == 1u);
+  BOOST_TEST(event_base_loop(base, EVLOOP_NONBLOCK) == 0);
+  evdns_close_server_port(port);
+}
+
 // In libevent the read loop would go on with the freed port.
 BOOST_AUTO_TEST_CASE(a_port_closed_from_its_own_callback_stops_and_closes_its_socket) {
   Base base;
