@@ -26,10 +26,14 @@
 //    EAGAIN is logged and dropped. libevent 2.1.12 has the test inverted (it
 //    returns -1 on EAGAIN without queueing); evasio queues on EAGAIN too.
 //
-// Where libevent would crash, evasio refuses: NULL arguments (-1 or NULL,
-// errno EINVAL), a port closed from inside its own callback (libevent's read
-// loop goes on with the freed port; here the port stops reading and is freed
-// when the callback returns), a name of NULL data.
+// Where libevent crashes or hangs, evasio does not: a datagram shorter than
+// a header is dropped (libevent dereferences a request it has not made); NULL
+// arguments, including NULL data for a name record (CNAME, PTR) or NULL
+// addresses for an A or AAAA one, are refused (-1 or NULL, errno EINVAL); a
+// port closed from inside its own callback stops reading and is freed when
+// the callback returns (libevent's read loop goes on with the freed port);
+// the socket is read and written with MSG_DONTWAIT, so a blocking one does
+// not hang the loop (libevent reads until recvfrom fails).
 #include "detail/base.hpp"
 #include "detail/c_boundary.hpp"
 #include "detail/current_base.hpp"

@@ -6,7 +6,9 @@
 // real libevent (g++ -std=c++17 -I tests/support tests/unit/test_evdns_server.cpp
 // -levent -lcares -lboost_unit_test_framework -DBOOST_TEST_DYN_LINK -lpthread)
 // except those inside #ifdef EVASIO_VERSION: evasio's own guarantees where
-// libevent crashes (NULL arguments, closing a port from its own callback).
+// libevent crashes or hangs (NULL arguments, datagrams shorter than a header,
+// a port closed from its own callback, a blocking socket), and the threads
+// suite (libevent would need -levent_pthreads).
 //
 // libevent's surprising behaviours, kept as the expectation (each case says
 // which): a query without questions is dropped; a length byte of 64..191 is
@@ -39,13 +41,17 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cstdint>
 #include <cstring>
 #include <functional>
+#include <mutex>
 #include <optional>
 #include <random>
 #include <string>
+#include <thread>
 #include <vector>
 
 using namespace nettest;
@@ -1626,3 +1632,73 @@ BOOST_AUTO_TEST_CASE(a_port_closed_from_its_own_callback_stops_and_closes_its_so
 #endif
 
 BOOST_AUTO_TEST_SUITE_END()
+
+// ---- threads: requests answered by another thread while the loop reads -----------
+
+#ifdef EVASIO_VERSION
+// (Real libevent needs -levent_pthreads for this; the suite runs last, as
+// evthread_use_pthreads affects only the bases made after it.)
+BOOST_FIXTURE_TEST_SUITE(threads, CaseAlarm<60>)
+
+BOOST_AUTO_TEST_CASE(another_thread_answers_while_the_loop_reads_queries) {
+  BOOST_TEST_REQUIRE(evthread_use_pthreads() == 0);
+  Base base;
+  Server srv(base);
+  std::mutex m;
+  std::condition_variable cv;
+  std::vector<evdns_server_request*> queue;
+  bool stop = false;
+  std::atomic<int> failures{0};  // Boost.Test checks belong to the main thread
+  srv.served.handler = [&](evdns_server_request* req) {
+    std::lock_guard<std::mutex> g(m);
+    queue.push_back(req);
+    cv.notify_one();
+  };
+  std::thread worker([&] {
+    std::unique_lock<std::mutex> g(m);
+    for (;;) {
+      cv.wait(g, [&] { return stop || !queue.empty(); });
+      if (queue.empty())
+        return;
+      evdns_server_request* req = queue.front();
+      queue.erase(queue.begin());
+      g.unlock();
+      if (evdns_server_request_add_a_reply(req, req->questions[0]->name, 1, addr_a1, 1) != 0 ||
+          evdns_server_request_respond(req, DNS_ERR_NONE) != 0)
+        ++failures;
+      g.lock();
+    }
+  });
+  Client cli;
+  constexpr unsigned n = 300;
+  std::vector<bool> seen(n, false);
+  unsigned got = 0;
+  for (unsigned i = 0; i < n; ++i) {
+    cli.send(make_query(i, "t" + std::to_string(i) + ".example"), srv.addr);
+    if (i % 10 == 9) {
+      for (unsigned k = 0; k < 10; ++k) {
+        std::optional<Bytes> r = cli.await(base);
+        BOOST_TEST_REQUIRE(r.has_value());
+        const Msg msg = parsed(*r);
+        BOOST_TEST_REQUIRE(msg.id < n);
+        BOOST_TEST(!seen[msg.id]);
+        seen[msg.id] = true;
+        ++got;
+        expect_question(msg, 0, "t" + std::to_string(msg.id) + ".example", EVDNS_TYPE_A);
+        BOOST_TEST(msg.an == 1u);
+      }
+    }
+  }
+  {
+    std::lock_guard<std::mutex> g(m);
+    stop = true;
+    cv.notify_one();
+  }
+  worker.join();
+  BOOST_TEST(failures == 0);
+  BOOST_TEST(got == n);
+  BOOST_TEST(srv.served.calls == int(n));
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+#endif
