@@ -66,8 +66,8 @@ fi
 
 # ---- what is built, and what is not (with the reason, printed into the results)
 # libevent's test files built as they are, plus our shim's two files.
-built_files="regress.c regress_bufferevent.c regress_et.c regress_finalize.c regress_listener.c
-  regress_main.c regress_thread.c regress_util.c regress_zlib.c tinytest.c"
+built_files="regress.c regress_bufferevent.c regress_dns.c regress_et.c regress_finalize.c regress_listener.c
+  regress_main.c regress_testutils.c regress_thread.c regress_util.c regress_zlib.c tinytest.c"
 # TLS (ssl/, regress_ssl.c) when the library under test has it: the system's
 # libevent_openssl, or evasio's libevent_openssl (a link to libevasio_openssl,
 # not the refusal a build without OpenSSL installs).
@@ -81,7 +81,6 @@ not_built() {
 evbuffer/ regress_buffer.c uses public evbuffer functions evasio does not provide (evbuffer_add_cb and the callback flags, evbuffer_add_file and file segments, evbuffer_add_iovec, evbuffer_copyout_from, evbuffer_prepend_buffer, evbuffer_set_flags, evbuffer_add_buffer_reference), and its evbuffer_validate_() reads libevent's private struct evbuffer and evbuffer_chain in almost every case
 heap/ regress_minheap.c tests libevent's internal min-heap (minheap-internal.h), not the API
 http/ regress_http.c needs evhttp (event2/http.h), which evasio does not provide
-dns/ regress_dns.c needs evdns (event2/dns.h), which evasio does not provide
 rpc/ regress_rpc.c needs evrpc (event2/rpc.h) and event_rpcgen.py's output, which evasio does not provide
 EOF
   has_ssl || echo "ssl/ regress_ssl.c needs bufferevent_openssl (event2/bufferevent_ssl.h), which this build does not have"
@@ -146,7 +145,7 @@ check_hiding() {  # the system's libevent is out of sight of the build
 # ---- the copy: libevent's test directory as it is, our shim beside it
 #   WORK/src/test/   LIBEVENT_SRC/test/*.c *.h (never modified)
 #   WORK/src/        the shim: libevent's internal header names, shim.h, shim.c, groups.c,
-#                    event2/dns.h (a placeholder) and regress.gen.h (a placeholder)
+#                    and regress.gen.h (a placeholder)
 # "../util-internal.h" from test/ and "util-internal.h" through -IWORK/src both find the shim.
 copy_sources() {
   mkdir -p "$work/src/test" &&
@@ -156,7 +155,7 @@ copy_sources() {
   for h in "$src"/*-internal.h; do
     [ -e "$work/src/$(basename "$h")" ] || echo "(libevent's $(basename "$h") has no shim counterpart: a test including it will not compile)"
   done
-  ls -l "$work/src" "$work/src/event2"
+  ls -l "$work/src"
 }
 
 cflags() {
@@ -201,7 +200,7 @@ check_headers() {  # every libevent header read came from the right place
   # the event2/ headers and the 1.x ones (evutil.h, event.h, ...) read by any object
   sed -e 's/\\$//' -e 's/^[^:]*://' "$work"/obj/*.d | tr ' ' '\n' | grep -E '(^|/)(event2/[^/]*\.h|(evutil|evdns|evhttp|evrpc|event)\.h)$' |
     sort -u >"$work/obj/headers"
-  bad=$(grep -vE "^($where/|$work/src/)" "$work/obj/headers" | grep -v "^$work/src/event2/dns") || true
+  bad=$(grep -vE "^($where/|$work/src/)" "$work/obj/headers") || true
   [ -z "$bad" ] || { echo "headers from elsewhere than $where:"; echo "$bad"; rc=1; }
   echo "libevent headers read ($(wc -l <"$work/obj/headers")), all under $where or the shim:"
   cat "$work/obj/headers"

@@ -7,7 +7,6 @@
 struct testcase_t evbuffer_testcases[] = { END_OF_TESTCASES };
 struct testcase_t minheap_testcases[] = { END_OF_TESTCASES };
 struct testcase_t http_testcases[] = { END_OF_TESTCASES };
-struct testcase_t dns_testcases[] = { END_OF_TESTCASES };
 struct testcase_t rpc_testcases[] = { END_OF_TESTCASES };
 /* ssl/ is built (regress_ssl.c) when the library has TLS: run.sh then
  * passes EVENT__HAVE_OPENSSL. */

@@ -166,11 +166,3 @@ int shim_cond_wait_(void *cond, void *lock, const struct timeval *tv)
 	}
 	return r == ETIMEDOUT ? 1 : r ? -1 : 0;
 }
-
-int regress_get_listener_addr(struct evconnlistener *lev, struct sockaddr *sa, ev_socklen_t *socklen)
-{
-	evutil_socket_t fd = evconnlistener_get_fd(lev);
-	if (fd < 0)
-		return -1;
-	return getsockname(fd, sa, socklen);
-}

@@ -196,9 +196,4 @@ void shim_cond_free_(void *cond);
 void shim_cond_signal_(void *cond, int all);
 int shim_cond_wait_(void *cond, void *lock, const struct timeval *tv);
 
-/* ---- regress_testutils.c (not built: it needs evdns): the one helper the
- * built files use, the bound address of a listener */
-struct evconnlistener;
-int regress_get_listener_addr(struct evconnlistener *lev, struct sockaddr *sa, ev_socklen_t *socklen);
-
 #endif
