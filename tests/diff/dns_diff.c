@@ -811,9 +811,10 @@ static void sc_timeout(void)
 }
 
 /* evdns_base_set_option return values. Surprises kept from libevent:
- * "-1" is refused for the integer options (the parser's error value), an
- * empty value is 0 and accepted, unknown options are accepted (0), a name
- * may carry a ':' and anything after it. */
+ * "-1" is refused for the integer options (the parser's error value) but
+ * "-2" is not, an empty integer is 0 and accepted, out-of-range numbers are
+ * clipped and accepted, unknown options are accepted (0), a name may carry
+ * a ':' and anything after it. */
 static void sc_set_option(void)
 {
 	static const char *const t[][2] = {
@@ -917,7 +918,9 @@ static void sc_nameservers(void)
 }
 
 /* evdns_base_nameserver_ip_add parsing, each on a fresh base: 0 added, 4
- * not parsed (port 0 means 53). */
+ * not parsed. No port means 53, an explicit port 0 is refused; libevent
+ * takes "127.0.0.1:53x" as port 53, " 127.0.0.1" (leading blank) as the
+ * address, and "::1:5353" as an IPv6 address with port 53. */
 static void sc_ip_add(void)
 {
 	static const char *const t[] = {
@@ -980,9 +983,10 @@ static void parse_case(const char *what, int flags, const char *file,
 }
 
 /* evdns_base_resolv_conf_parse of files written here. Return codes: 0 ok,
- * 1 no such file (defaults applied: 127.0.0.1 is added even with
- * NAMESERVERS_NO_DEFAULT), 2 cannot read, 6 no nameserver in the file
- * (127.0.0.1 added) unless NAMESERVERS_NO_DEFAULT. Options apply only with
+ * 1 no such file or a NULL name (defaults applied: 127.0.0.1 is added
+ * with DNS_OPTION_NAMESERVERS, not with NAMESERVERS_NO_DEFAULT), 2 cannot
+ * read (a directory), 6 no nameserver in the file (127.0.0.1 added)
+ * unless NAMESERVERS_NO_DEFAULT; a line ending in CRLF still counts. Options apply only with
  * DNS_OPTION_MISC (timeout...) and DNS_OPTION_SEARCH (ndots); search and
  * domain only with DNS_OPTION_SEARCH; nameserver only with
  * DNS_OPTION_NAMESERVERS. */
