@@ -704,7 +704,9 @@ int evdns_base::add_nameserver(const sockaddr* sa, socklen_t len) {
   std::memset(&ns.addr, 0, sizeof ns.addr);
   std::memcpy(&ns.addr, sa, len);
   ns.len = len;
-  servers_.push_back(ns);
+  // libevent's ring: a new server goes after the first (the order
+  // evdns_base_get_nameserver_addr reports and queries rotate through).
+  servers_.insert(servers_.empty() ? servers_.end() : servers_.begin() + 1, ns);
   config_changed();
   update_keepalive();
   return 0;

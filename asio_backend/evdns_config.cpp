@@ -482,7 +482,9 @@ int evdns_base_get_nameserver_addr(struct evdns_base* base, int idx, struct sock
   if (!base)
     return fail(-1, EINVAL);
   EVDNS_LOCKED(base);
-  if (idx < 0 || static_cast<size_t>(idx) >= base->servers_.size())
+  if (idx < 0)
+    idx = 0;  // as libevent's walk, which a negative index does not move
+  if (static_cast<size_t>(idx) >= base->servers_.size())
     return -1;
   const auto& s = base->servers_[static_cast<size_t>(idx)];
   if (s.len > len || !sa)

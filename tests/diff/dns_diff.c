@@ -522,7 +522,9 @@ static void sc_errors(void)
 	resolve_one(d, QAAAA, "v4only.test", 0);
 	resolve_one(d, QA, "v6only.test", 0);
 	resolve_one(d, QA, "dangling.test", 0);
-	resolve_one(d, QA, "many.test", 0);
+	/* many.test (a reply over 512 bytes, truncated) is left out: libevent
+	 * gives DNS_ERR_TRUNCATED, evasio asks again over TCP and gets the
+	 * answer (an intended difference: README; test_evdns_hostile). */
 	resolve_one(d, QA, "a.test", 0);  /* the nameserver still works */
 	evdns_base_free(d, 0);
 	end();
@@ -1213,7 +1215,6 @@ static void sc_getaddrinfo(void)
 	gai_case(d, "nx.test 80", "nx.test", "80", AF_UNSPEC, S, 0, 0, 0);
 	gai_case(d, "nx.test 80, AF_INET", "nx.test", "80", AF_INET, S, 0, 0, 0);
 	gai_case(d, "txtonly.test 80", "txtonly.test", "80", AF_UNSPEC, S, 0, 0, 0);
-	gai_case(d, "many.test 80, AF_INET (truncated)", "many.test", "80", AF_INET, S, 0, 0, 0);
 	gai_case(d, "a.test 80, CANONNAME", "a.test", "80", AF_UNSPEC, S, 0, EVUTIL_AI_CANONNAME, 0);
 	gai_case(d, "alias.test 80, CANONNAME", "alias.test", "80", AF_UNSPEC, S, 0, EVUTIL_AI_CANONNAME, 0);
 	gai_case(d, "alias2.test 80, CANONNAME", "alias2.test", "80", AF_UNSPEC, S, 0, EVUTIL_AI_CANONNAME, 0);
