@@ -183,21 +183,18 @@ evdns_base::evdns_base(::event_base* base, bool locking) : ev_base(base), mutex_
 }
 
 evdns_base::~evdns_base() {
-  for (auto& c : channels_)
-    destroy_channel(c.get());
-  channels_.clear();
+  remove_servers();
   event_free(answers_ev_);
   event_free(keepalive_);
 }
 
-// Where new queries go: made with the current nameservers and settings.
-evdns_base::channel* evdns_base::current_channel() {
-  if (!channel_)
-    channel_ = make_channel();
-  return channel_;
+evdns_base::channel* evdns_base::channel_for(dns::nameserver* ns) {
+  if (!ns->chan)
+    ns->chan = make_channel(*ns);
+  return ns->chan;
 }
 
-evdns_base::channel* evdns_base::make_channel() {
+evdns_base::channel* evdns_base::make_channel(const dns::nameserver& ns) {
   auto c = std::make_unique<channel>();
   c->owner = this;
   c->timer = event_new(ev_base, -1, 0, &evdns_base::on_timer, c.get());
@@ -209,7 +206,7 @@ evdns_base::channel* evdns_base::make_channel() {
   // policy for them (retransmit, reissue) is applied here. One try per
   // attempt: libevent's retransmissions are made here too, each waiting the
   // full timeout (c-ares alone would double it each round).
-  o.flags = ARES_FLAG_NOCHECKRESP | ARES_FLAG_NOSEARCH | ARES_FLAG_NOALIASES;
+  o.flags = ARES_FLAG_NOCHECKRESP | ARES_FLAG_NOSEARCH | ARES_FLAG_NOALIASES;  // (one server: no rotation)
   o.timeout = ms_of(timeout_);
   o.tries = 1;
   o.ndots = 1;
@@ -221,7 +218,7 @@ evdns_base::channel* evdns_base::make_channel() {
   o.lookups = const_cast<char*>("b");
   o.resolvconf_path = const_cast<char*>("/dev/null");  // the servers are ours alone
   int mask = ARES_OPT_FLAGS | ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES | ARES_OPT_NDOTS | ARES_OPT_SOCK_STATE_CB |
-             ARES_OPT_SERVERS | ARES_OPT_DOMAINS | ARES_OPT_SORTLIST | ARES_OPT_LOOKUPS | ARES_OPT_ROTATE |
+             ARES_OPT_SERVERS | ARES_OPT_DOMAINS | ARES_OPT_SORTLIST | ARES_OPT_LOOKUPS | ARES_OPT_NOROTATE |
              ARES_OPT_RESOLVCONF;
   if (so_rcvbuf_ > 0) {
     o.socket_receive_buffer_size = so_rcvbuf_;
@@ -235,44 +232,39 @@ evdns_base::channel* evdns_base::make_channel() {
     event_free(c->timer);
     throw std::bad_alloc();
   }
-  std::vector<ares_addr_port_node> nodes(servers_.size());
-  bool all_loopback = true;
-  for (size_t i = 0; i < servers_.size(); ++i) {
-    const sockaddr* sa = reinterpret_cast<const sockaddr*>(&servers_[i].addr);
-    ares_addr_port_node& n = nodes[i];
-    n.next = i + 1 < nodes.size() ? &nodes[i + 1] : nullptr;
-    n.family = sa->sa_family;
-    int port;
-    if (sa->sa_family == AF_INET) {
-      auto* sin = reinterpret_cast<const sockaddr_in*>(sa);
-      n.addr.addr4 = sin->sin_addr;
-      port = ntohs(sin->sin_port);
-      all_loopback = all_loopback && (ntohl(sin->sin_addr.s_addr) >> 24) == 127;
-    } else {
-      auto* sin6 = reinterpret_cast<const sockaddr_in6*>(sa);
-      std::memcpy(&n.addr.addr6, &sin6->sin6_addr, 16);
-      port = ntohs(sin6->sin6_port);
-      all_loopback = all_loopback && IN6_IS_ADDR_LOOPBACK(&sin6->sin6_addr);
-    }
-    n.udp_port = n.tcp_port = port;
+  ares_addr_port_node node;
+  std::memset(&node, 0, sizeof node);
+  const sockaddr* sa = reinterpret_cast<const sockaddr*>(&ns.addr);
+  node.family = sa->sa_family;
+  bool loopback;
+  if (sa->sa_family == AF_INET) {
+    auto* sin = reinterpret_cast<const sockaddr_in*>(sa);
+    node.addr.addr4 = sin->sin_addr;
+    node.udp_port = node.tcp_port = ntohs(sin->sin_port);
+    loopback = (ntohl(sin->sin_addr.s_addr) >> 24) == 127;
+  } else {
+    auto* sin6 = reinterpret_cast<const sockaddr_in6*>(sa);
+    std::memcpy(&node.addr.addr6, &sin6->sin6_addr, 16);
+    node.udp_port = node.tcp_port = ntohs(sin6->sin6_port);
+    loopback = IN6_IS_ADDR_LOOPBACK(&sin6->sin6_addr);
   }
-  if (!nodes.empty())
-    ares_set_servers_ports(c->ch, nodes.data());
+  ares_set_servers_ports(c->ch, &node);
   // libevent binds its sockets to bind-to only for servers off the loopback.
-  if (bind_to_len_ && !all_loopback) {
-    const sockaddr* sa = reinterpret_cast<const sockaddr*>(&bind_to_);
-    if (sa->sa_family == AF_INET)
-      ares_set_local_ip4(c->ch, ntohl(reinterpret_cast<const sockaddr_in*>(sa)->sin_addr.s_addr));
+  if (bind_to_len_ && !loopback) {
+    const sockaddr* local = reinterpret_cast<const sockaddr*>(&bind_to_);
+    if (local->sa_family == AF_INET)
+      ares_set_local_ip4(c->ch, ntohl(reinterpret_cast<const sockaddr_in*>(local)->sin_addr.s_addr));
     else
-      ares_set_local_ip6(c->ch, reinterpret_cast<const sockaddr_in6*>(sa)->sin6_addr.s6_addr);
+      ares_set_local_ip6(c->ch, reinterpret_cast<const sockaddr_in6*>(local)->sin6_addr.s6_addr);
   }
   channels_.push_back(std::move(c));
   return channels_.back().get();
 }
 
 void evdns_base::destroy_channel(channel* c) noexcept {
-  if (c == channel_)
-    channel_ = nullptr;
+  for (auto& ns : servers_)
+    if (ns->chan == c)
+      ns->chan = nullptr;
   if (c->ch) {
     ++cares_depth_;
     ares_destroy(c->ch);  // outstanding queries come back as ARES_EDESTRUCTION
@@ -288,11 +280,10 @@ void evdns_base::destroy_channel(channel* c) noexcept {
 }
 
 void evdns_base::config_changed() {
-  if (!channel_)
-    return;
-  channel* c = channel_;
-  channel_ = nullptr;
-  c->retired = true;
+  for (auto& ns : servers_)
+    ns->chan = nullptr;
+  for (auto& c : channels_)
+    c->retired = true;
   reap_channels();
 }
 
@@ -415,6 +406,8 @@ evdns_request* evdns_base::resolve(char type, const char* name, int flags, evdns
     if (num_dots(req->origname) >= ndots_) {
       req->search_index = -1;
     } else {
+      if (req->origname.empty())
+        return nullptr;  // as libevent: no name to put a domain after
       req->search_index = 0;
       req->name = req->origname + (req->origname.back() == '.' ? "" : ".") + search_[0];
       if (!encodable(req->name.c_str()))
@@ -451,7 +444,17 @@ void evdns_base::pump_waiting() {
 }
 
 void evdns_base::transmit(evdns_request* req) {
-  channel* c = current_channel();
+  dns::nameserver* ns = req->probe_of ? req->probe_of : pick_server();
+  if (!ns) {
+    answered(req, DNS_ERR_UNKNOWN, 0);  // unreachable: submit waits for a server
+    return;
+  }
+  transmit_to(req, ns);
+}
+
+void evdns_base::transmit_to(evdns_request* req, dns::nameserver* ns) {
+  channel* c = channel_for(ns);
+  req->ns = ns;
   req->chan = c;
   req->in_cares = true;
   ++c->outstanding;
@@ -509,23 +512,36 @@ void evdns_base::on_reply(evdns_request* req, int status, unsigned char* abuf, i
     err = DNS_ERR_NONE;
   const int ttl = p.ok && p.ttl != 0xffffffffu ? static_cast<int>(std::min<ev_uint32_t>(p.ttl, 0x7fffffff)) : 0;
   switch (err) {
-  case DNS_ERR_NONE:
-    answered(req, DNS_ERR_NONE, ttl);
-    return;
   case DNS_ERR_NOTIMPL:
   case DNS_ERR_REFUSED:
-    // A bad nameserver: once more, to the next one (c-ares rotates).
-    if (req->reissues < max_reissues_ && servers_.size() > 1) {
-      ++req->reissues;
-      req->tx = 0;
-      transmit(req);
-      return;
+    // A bad nameserver: marked failed, and the request once more to
+    // another one, if there is another.
+    if (req->reissues < max_reissues_) {
+      char why[64];
+      std::snprintf(why, sizeof why, "Bad response %d (%s)", err, evdns_err_to_string(err));
+      dns::nameserver* last = req->ns;
+      server_failed(last, why);
+      dns::nameserver* next = pick_server();
+      if (next != last) {
+        ++req->reissues;
+        req->tx = 0;
+        transmit_to(req, next);
+        return;
+      }
     }
     break;
   case DNS_ERR_SERVERFAILED:
     retry_or_fail(req);  // as libevent: treated as a timeout
     return;
   default:
+    // An answer: the nameserver is up (its probe, if this is it, done).
+    if (req->ns->probe == req)
+      req->ns->probe = nullptr;
+    server_up(req->ns);
+    if (err == DNS_ERR_NONE) {
+      answered(req, DNS_ERR_NONE, ttl);
+      return;
+    }
     break;
   }
   req->count = 0;
@@ -534,11 +550,21 @@ void evdns_base::on_reply(evdns_request* req, int status, unsigned char* abuf, i
   answered(req, err, ttl);
 }
 
+// libevent's timeout: retransmitted to the next server picked (which
+// counts the timeout), or failed, its server marked failed.
 void evdns_base::retry_or_fail(evdns_request* req) {
-  if (req->tx >= attempts_)
+  if (req->tx >= attempts_) {
+    dns::nameserver* ns = req->ns;
     answered(req, DNS_ERR_TIMEOUT, 0);
-  else
-    transmit(req);
+    server_failed(ns, "request timed out.");
+    return;
+  }
+  dns::nameserver* ns = req->probe_of ? req->probe_of : pick_server();
+  transmit_to(req, ns);
+  if (++ns->timedout > max_timeouts_) {
+    ns->timedout = 0;
+    server_failed(ns, "request timed out.");
+  }
 }
 
 // The next name of the search, if any is left: libevent's search_try_next.
@@ -553,6 +579,8 @@ bool evdns_base::search_next(evdns_request* req) {
       return false;
     }
   } else {
+    if (req->origname.empty())
+      return false;
     req->name = req->origname + (req->origname.back() == '.' ? "" : ".") + search_[req->search_index];
     if (!encodable(req->name.c_str()))
       return false;
@@ -571,6 +599,11 @@ void evdns_base::answered(evdns_request* req, int err, int ttl) {
     --inflight_count_;
   } else if (req->st == evdns_request::state::waiting) {
     waiting_.erase(waiting_.iterator_to(*req));
+  }
+  if (req->probe_of) {
+    probe_done(req, err);
+    pump_waiting();
+    return;
   }
   req->err = err;
   req->ttl = ttl;
@@ -667,12 +700,11 @@ void evdns_base::free_base(bool fail_requests) {
     }
   };
   max_inflight_ = 0;  // nothing more goes out
+  drop_probes();
   drop(waiting_);
   drop(inflight_);
   // c-ares lets go of the queries still out: their requests are answered or dropped.
-  for (auto& c : channels_)
-    destroy_channel(c.get());
-  channels_.clear();
+  remove_servers();
   if (!answers_.empty()) {
     auto o = std::make_unique<orphans>();
     while (!answers_.empty()) {
@@ -696,20 +728,152 @@ void evdns_base::free_base(bool fail_requests) {
 
 int evdns_base::add_nameserver(const sockaddr* sa, socklen_t len) {
   for (const auto& s : servers_)
-    if (s.len == len && evutil_sockaddr_cmp(reinterpret_cast<const sockaddr*>(&s.addr), sa, 1) == 0)
+    if (evutil_sockaddr_cmp(reinterpret_cast<const sockaddr*>(&s->addr), sa, 1) == 0)
       return 3;  // libevent's "already there"
   if (len > sizeof(sockaddr_storage))
     return 2;
-  dns::nameserver ns;
-  std::memset(&ns.addr, 0, sizeof ns.addr);
-  std::memcpy(&ns.addr, sa, len);
-  ns.len = len;
-  // libevent's ring: a new server goes after the first (the order
-  // evdns_base_get_nameserver_addr reports and queries rotate through).
-  servers_.insert(servers_.empty() ? servers_.end() : servers_.begin() + 1, ns);
-  config_changed();
+  auto ns = std::make_unique<dns::nameserver>();
+  ns->owner = this;
+  std::memset(&ns->addr, 0, sizeof ns->addr);
+  std::memcpy(&ns->addr, sa, len);
+  ns->len = len;
+  ns->probe_timer = event_new(ev_base, -1, 0, &evdns_base::on_probe_timer, ns.get());
+  if (!ns->probe_timer)
+    throw std::bad_alloc();
+  // libevent's ring: a new server goes right after the head.
+  servers_.insert(servers_.empty() ? servers_.end() : servers_.begin() + static_cast<long>(head_) + 1,
+                  std::move(ns));
+  ++good_servers_;
   update_keepalive();
   return 0;
+}
+
+// libevent's nameserver_pick: the next good server round the ring; with
+// none good, the next one.
+dns::nameserver* evdns_base::pick_server() {
+  const size_t n = servers_.size();
+  if (!n)
+    return nullptr;
+  if (good_servers_ == 0) {
+    head_ = (head_ + 1) % n;
+    return servers_[head_].get();
+  }
+  for (size_t i = 0; i < n; ++i) {
+    dns::nameserver* s = servers_[head_].get();
+    head_ = (head_ + 1) % n;
+    if (s->good)
+      return s;
+  }
+  return servers_[head_].get();
+}
+
+void evdns_base::server_failed(dns::nameserver* ns, const char* why) {
+  if (!ns->good)
+    return;
+  dns::log(EVENT_LOG_MSG, "Nameserver %s has failed: %s",
+           dns::format_addr(reinterpret_cast<const sockaddr*>(&ns->addr)).c_str(), why);
+  if (--good_servers_ == 0)
+    dns::log(EVENT_LOG_MSG, "All nameservers have failed");
+  ns->good = false;
+  ns->failed_times = 1;
+  evtimer_add(ns->probe_timer, &probe_timeout_);
+}
+
+void evdns_base::server_up(dns::nameserver* ns) {
+  if (ns->good)
+    return;
+  dns::log(EVENT_LOG_MSG, "Nameserver %s is back up",
+           dns::format_addr(reinterpret_cast<const sockaddr*>(&ns->addr)).c_str());
+  evtimer_del(ns->probe_timer);
+  if (evdns_request* probe = ns->probe) {
+    ns->probe = nullptr;
+    cancel(probe);
+  }
+  ns->good = true;
+  ns->failed_times = 0;
+  ns->timedout = 0;
+  ++good_servers_;
+}
+
+// The next probe, three times later than the last (at most an hour).
+void evdns_base::probe_failed(dns::nameserver* ns) {
+  evtimer_del(ns->probe_timer);
+  if (ns->good)
+    return;
+  long long us = static_cast<long long>(probe_timeout_.tv_sec) * 1000000 + probe_timeout_.tv_usec;
+  for (int i = ns->failed_times; i > 0 && us < 3600LL * 1000000; --i)
+    us *= 3;
+  us = std::min(us, 3600LL * 1000000);
+  ++ns->failed_times;
+  const timeval tv{static_cast<time_t>(us / 1000000), static_cast<suseconds_t>(us % 1000000)};
+  evtimer_add(ns->probe_timer, &tv);
+}
+
+void evdns_base::on_probe_timer(evutil_socket_t, short, void* arg) {
+  auto* ns = static_cast<dns::nameserver*>(arg);
+  evdns_base* b = ns->owner;
+  recursive_scoped_lock g(b->mutex_);
+  evasio::detail::guarded_void([&] { b->send_probe(ns); });
+  b->after_cares(nullptr);
+}
+
+// libevent's probe: an A query for google.com, to this server only.
+void evdns_base::send_probe(dns::nameserver* ns) {
+  if (ns->probe)
+    return;
+  auto req = std::make_unique<evdns_request>();
+  req->base = this;
+  req->type = DNS_IPv4_A;
+  req->origname = req->name = "google.com";
+  req->probe_of = ns;
+  req->st = evdns_request::state::inflight;
+  evdns_request* r = req.release();
+  inflight_.push_back(*r);
+  ++inflight_count_;
+  ns->probe = r;
+  transmit_to(r, ns);
+}
+
+// A probe's outcome: an answer (or NXDOMAIN) brings its server back.
+void evdns_base::probe_done(evdns_request* req, int err) {
+  dns::nameserver* ns = req->probe_of;
+  if (ns->probe == req)
+    ns->probe = nullptr;
+  req->st = evdns_request::state::delivered;
+  release(req);
+  if (err == DNS_ERR_CANCEL || err == DNS_ERR_SHUTDOWN)
+    return;  // cancelled because the server came back another way
+  if (err == DNS_ERR_NONE || err == DNS_ERR_NOTEXIST)
+    server_up(ns);
+  else
+    probe_failed(ns);
+}
+
+// The servers' probes in flight go, calling nothing.
+void evdns_base::drop_probes() noexcept {
+  for (auto& ns : servers_) {
+    if (evdns_request* probe = ns->probe) {
+      ns->probe = nullptr;
+      inflight_.erase(inflight_.iterator_to(*probe));
+      --inflight_count_;
+      probe->st = evdns_request::state::delivered;
+      release(probe);
+    }
+  }
+}
+
+// The servers go, with their channels (queries still out are abandoned:
+// their requests were moved or answered first) and probes.
+void evdns_base::remove_servers() noexcept {
+  drop_probes();
+  for (auto& c : channels_)
+    destroy_channel(c.get());
+  channels_.clear();
+  for (auto& ns : servers_)
+    event_free(ns->probe_timer);
+  servers_.clear();
+  head_ = 0;
+  good_servers_ = 0;
 }
 
 // libevent's: the nameservers go, requests in flight wait again (at the
@@ -717,8 +881,7 @@ int evdns_base::add_nameserver(const sockaddr* sa, socklen_t len) {
 void evdns_base::clear_nameservers_and_suspend() {
   if (servers_.empty())
     return;
-  servers_.clear();
-  update_keepalive();
+  drop_probes();
   request_list back;
   while (!inflight_.empty()) {
     evdns_request& r = inflight_.front();
@@ -729,13 +892,8 @@ void evdns_base::clear_nameservers_and_suspend() {
   }
   inflight_count_ = 0;
   waiting_.splice(waiting_.begin(), back);
-  // Their queries are abandoned with the channel they were on.
-  for (auto& c : channels_)
-    c->retired = true;
-  channel_ = nullptr;
-  for (auto& c : channels_)
-    destroy_channel(c.get());
-  channels_.clear();
+  remove_servers();
+  update_keepalive();
 }
 
 void evdns_base::resume() { pump_waiting(); }

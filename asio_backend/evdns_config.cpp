@@ -10,6 +10,7 @@
 
 #include <event2/util.h>
 
+#include <arpa/inet.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -21,6 +22,7 @@
 #include <cstring>
 #include <fstream>
 #include <sstream>
+#include <string>
 
 using evasio::detail::fail;
 using evasio::detail::guarded;
@@ -106,7 +108,7 @@ int add_ip_string(evdns_base* b, const char* s) {
   int len = sizeof ss;
   std::memset(&ss, 0, sizeof ss);
   if (evutil_parse_sockaddr_port(s, reinterpret_cast<sockaddr*>(&ss), &len)) {
-    dns::log(true, "Unable to parse nameserver address %s", s);
+    dns::log(EVENT_LOG_WARN, "Unable to parse nameserver address %s", s);
     return 4;
   }
   auto* sa = reinterpret_cast<sockaddr*>(&ss);
@@ -154,18 +156,35 @@ void parse_hosts_line(evdns_base* b, const std::string& raw) {
 
 namespace evasio::detail::dns {
 
-void log(bool warning, const char* fmt, ...) noexcept {
+void log(int severity, const char* fmt, ...) noexcept {
   char buf[512];
   va_list ap;
   va_start(ap, fmt);
   std::vsnprintf(buf, sizeof buf, fmt, ap);
   va_end(ap);
   if (evdns_debug_log_fn_type fn = log_fn.load())
-    fn(warning ? 1 : 0, buf);
-  else if (warning)
-    evasio::detail::log_msg(EVENT_LOG_WARN, "%s", buf);
+    fn(severity == EVENT_LOG_WARN ? 1 : 0, buf);
+  else if (severity != EVENT_LOG_DEBUG)
+    evasio::detail::log_msg(severity, "%s", buf);
   else
     EVASIO_LOG_DEBUG("%s", buf);
+}
+
+std::string format_addr(const sockaddr* sa) {
+  char host[INET6_ADDRSTRLEN] = "?";
+  char out[INET6_ADDRSTRLEN + 16];
+  if (sa->sa_family == AF_INET) {
+    auto* sin = reinterpret_cast<const sockaddr_in*>(sa);
+    evutil_inet_ntop(AF_INET, &sin->sin_addr, host, sizeof host);
+    std::snprintf(out, sizeof out, "%s:%d", host, ntohs(sin->sin_port));
+  } else if (sa->sa_family == AF_INET6) {
+    auto* sin6 = reinterpret_cast<const sockaddr_in6*>(sa);
+    evutil_inet_ntop(AF_INET6, &sin6->sin6_addr, host, sizeof host);
+    std::snprintf(out, sizeof out, "[%s]:%d", host, ntohs(sin6->sin6_port));
+  } else {
+    return "<addr with socktype " + std::to_string(sa->sa_family) + ">";
+  }
+  return out;
 }
 
 ::evdns_base*& global_base() noexcept {
@@ -200,10 +219,11 @@ int evdns_base::set_option(const char* option, const char* val, int flags) {
     if (flags & DNS_OPTION_MISC)
       getaddrinfo_skew_ = tv;
   } else if (option_is(option, "max-timeouts:")) {
-    // libevent marks a nameserver down after this many timeouts; c-ares
-    // keeps its own account of servers (see README). Checked, kept.
-    if (to_int_clipped(val, 1, 255) == -1)
+    const int n = to_int_clipped(val, 1, 255);
+    if (n == -1)
       return -1;
+    if (flags & DNS_OPTION_MISC)
+      max_timeouts_ = n;
   } else if (option_is(option, "max-inflight:")) {
     const int n = to_int_clipped(val, 1, 65000);
     if (n == -1)
@@ -237,9 +257,12 @@ int evdns_base::set_option(const char* option, const char* val, int flags) {
     bind_to_len_ = static_cast<socklen_t>(len);
     config_changed();
   } else if (option_is(option, "initial-probe-timeout:")) {
-    // libevent's probes of a nameserver it marked down: c-ares has none.
     if (!to_timeval(val, tv))
       return -1;
+    if (tv.tv_sec > 3600)
+      tv.tv_sec = 3600;
+    if (flags & DNS_OPTION_MISC)
+      probe_timeout_ = tv;
   } else if (option_is(option, "so-rcvbuf:") || option_is(option, "so-sndbuf:")) {
     const int n = to_int(val);
     if (n == -1)
@@ -375,7 +398,7 @@ struct evdns_base* evdns_base_new(struct event_base* event_base, int flags) {
   constexpr int known =
       EVDNS_BASE_INITIALIZE_NAMESERVERS | EVDNS_BASE_DISABLE_WHEN_INACTIVE | EVDNS_BASE_NAMESERVERS_NO_DEFAULT;
   if (flags & ~known) {
-    dns::log(true, "Unrecognized flag passed to evdns_base_new(). Assuming you meant "
+    dns::log(EVENT_LOG_WARN, "Unrecognized flag passed to evdns_base_new(). Assuming you meant "
                    "EVDNS_BASE_INITIALIZE_NAMESERVERS.");
     flags = EVDNS_BASE_INITIALIZE_NAMESERVERS;
   }
@@ -486,7 +509,8 @@ int evdns_base_get_nameserver_addr(struct evdns_base* base, int idx, struct sock
     idx = 0;  // as libevent's walk, which a negative index does not move
   if (static_cast<size_t>(idx) >= base->servers_.size())
     return -1;
-  const auto& s = base->servers_[static_cast<size_t>(idx)];
+  // Counted from the ring's head, which moves as servers are picked.
+  const auto& s = *base->servers_[(base->head_ + static_cast<size_t>(idx)) % base->servers_.size()];
   if (s.len > len || !sa)
     return static_cast<int>(s.len);
   std::memcpy(sa, &s.addr, s.len);

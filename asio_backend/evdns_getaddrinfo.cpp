@@ -409,7 +409,7 @@ struct evdns_getaddrinfo_request* evdns_getaddrinfo(struct evdns_base* dns_base,
   if (!dns_base)
     dns_base = dns::global_base();
   if (!dns_base) {
-    dns::log(true, "Call to getaddrinfo_async with no evdns_base configured.");
+    dns::log(EVENT_LOG_WARN, "Call to getaddrinfo_async with no evdns_base configured.");
     cb(EVUTIL_EAI_FAIL, nullptr, arg);
     return nullptr;
   }

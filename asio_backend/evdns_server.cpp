@@ -194,7 +194,7 @@ void set_event(struct event* ev, bool& on, bool want) {
   if (want ? event_add(ev, nullptr) == 0 : event_del(ev) == 0)
     on = want;
   else
-    dns::log(true, "evdns server: cannot %s an event on its socket", want ? "add" : "delete");
+    dns::log(EVENT_LOG_WARN, "evdns server: cannot %s an event on its socket", want ? "add" : "delete");
 }
 
 // Frees req and drops its reference to the port.
@@ -271,7 +271,7 @@ void read_queries(evdns_server_port* port) {
       if (err == EINTR)
         continue;
       if (err != EAGAIN && err != EWOULDBLOCK)
-        dns::log(true, "evdns server: error while reading a request: %s", evutil_socket_error_to_string(err));
+        dns::log(EVENT_LOG_WARN, "evdns server: error while reading a request: %s", evutil_socket_error_to_string(err));
       return;
     }
     serve(port, packet, static_cast<std::size_t>(r), from, std::min<socklen_t>(fromlen, sizeof from));
@@ -298,7 +298,7 @@ void flush(evdns_server_port* port, port_lock& lock) {
     if (err == EAGAIN || err == EWOULDBLOCK)
       return;
     if (err)
-      dns::log(true, "evdns server: error while writing a reply; dropping it: %s",
+      dns::log(EVENT_LOG_WARN, "evdns server: error while writing a reply; dropping it: %s",
                evutil_socket_error_to_string(err));
     free_request(req, lock);
     if (lock.freeing())

@@ -27,9 +27,11 @@
 
 namespace evasio::detail::dns {
 
-// One c-ares channel: the nameservers and transport settings it was made
-// with are fixed, so a change of them makes a new channel; the old one
-// lives on (retired) until its queries have come back.
+// One c-ares channel per nameserver, so that evdns picks the server of
+// each transmission as libevent does (round robin over the good ones). Its
+// transport settings are fixed: a change of them (timeout, bind-to, socket
+// buffers) gives each nameserver a new channel; the old one lives on
+// (retired) until its queries have come back.
 struct channel {
   struct watched {
     int fd;
@@ -52,9 +54,18 @@ struct hosts_entry {
   socklen_t len;
 };
 
+// libevent's nameserver: marked failed after timeouts (or REFUSED and
+// NOTIMP), then probed with a query for google.com until it answers.
 struct nameserver {
+  ::evdns_base* owner = nullptr;
   sockaddr_storage addr;
   socklen_t len;
+  channel* chan = nullptr;  // made on first use
+  bool good = true;
+  int timedout = 0;
+  int failed_times = 0;
+  ::event* probe_timer = nullptr;
+  ::evdns_request* probe = nullptr;
 };
 
 using list_hook = boost::intrusive::list_base_hook<boost::intrusive::link_mode<boost::intrusive::safe_link>>;
@@ -75,6 +86,8 @@ struct evdns_request : evasio::detail::dns::list_hook {
   state st = state::waiting;
   bool in_cares = false;  // an ares_query of ours is outstanding for it
   evasio::detail::dns::channel* chan = nullptr;  // the channel it is outstanding on
+  evasio::detail::dns::nameserver* ns = nullptr;  // where it went last
+  evasio::detail::dns::nameserver* probe_of = nullptr;  // a probe: always there
   bool searching = false;
   int search_index = 0;   // -1: the name as given is being tried
   std::string origname;   // the name asked for (search)
@@ -125,7 +138,10 @@ struct evdns_base {
 
   ::event_base* const ev_base;
   evasio::detail::optional_recursive_mutex mutex_;
-  std::vector<evasio::detail::dns::nameserver> servers_;
+  // libevent's ring of nameservers: head_ is where the next pick starts.
+  std::vector<std::unique_ptr<evasio::detail::dns::nameserver>> servers_;
+  size_t head_ = 0;
+  int good_servers_ = 0;
   std::vector<std::string> search_;  // tried in this order
   int ndots_ = 1;
   bool have_search_state_ = false;    // libevent's global_search_state exists
@@ -134,6 +150,8 @@ struct evdns_base {
   int attempts_ = 3;
   int max_inflight_ = 64;
   int max_reissues_ = 1;
+  int max_timeouts_ = 3;
+  timeval probe_timeout_{10, 0};
   bool randomize_case_ = true;
   timeval getaddrinfo_skew_{3, 0};
   sockaddr_storage bind_to_{};
@@ -145,14 +163,23 @@ struct evdns_base {
 private:
   friend struct evasio::detail::dns::channel;
   void submit(evdns_request* req);
-  void transmit(evdns_request* req);
+  void transmit(evdns_request* req);  // to the next server picked
+  void transmit_to(evdns_request* req, evasio::detail::dns::nameserver* ns);
   void pump_waiting();
   bool search_next(evdns_request* req);
   void answered(evdns_request* req, int err, int ttl);
   void retry_or_fail(evdns_request* req);
   void on_reply(evdns_request* req, int status, unsigned char* abuf, int alen);
-  channel* current_channel();
-  channel* make_channel();
+  evasio::detail::dns::nameserver* pick_server();
+  void server_failed(evasio::detail::dns::nameserver* ns, const char* why);
+  void server_up(evasio::detail::dns::nameserver* ns);
+  void probe_failed(evasio::detail::dns::nameserver* ns);
+  void send_probe(evasio::detail::dns::nameserver* ns);
+  void probe_done(evdns_request* req, int err);
+  void drop_probes() noexcept;
+  void remove_servers() noexcept;
+  channel* channel_for(evasio::detail::dns::nameserver* ns);
+  channel* make_channel(const evasio::detail::dns::nameserver& ns);
   void destroy_channel(channel* c) noexcept;
   void reap_channels() noexcept;
   void after_cares(channel* c) noexcept;
@@ -166,9 +193,9 @@ private:
   static void on_answers(evutil_socket_t fd, short what, void* arg);
   static void on_keepalive(evutil_socket_t, short, void*) {}
   static void run_orphans(evutil_socket_t fd, short what, void* arg);
+  static void on_probe_timer(evutil_socket_t fd, short what, void* arg);
 
-  channel* channel_ = nullptr;  // where new queries go; null: made on demand
-  std::vector<std::unique_ptr<channel>> channels_;  // current and retired
+  std::vector<std::unique_ptr<channel>> channels_;  // the nameservers' and retired ones
   request_list waiting_;
   request_list inflight_;
   request_list answers_;  // answered, callback not yet run
@@ -182,8 +209,11 @@ private:
 };
 
 namespace evasio::detail::dns {
-// libevent's warnings and debug messages, through evdns_set_log_fn's function.
-void log(bool warning, const char* fmt, ...) noexcept __attribute__((format(printf, 2, 3)));
+// libevent's evdns messages (EVENT_LOG_DEBUG, _MSG, _WARN): to
+// evdns_set_log_fn's function (is_warning for _WARN), else to the event log.
+void log(int severity, const char* fmt, ...) noexcept __attribute__((format(printf, 2, 3)));
+// "a.b.c.d:port" or "[v6]:port", for those messages.
+std::string format_addr(const sockaddr* sa);
 // The process-wide evdns_base of the 1.x API (evdns_init), or null.
 ::evdns_base*& global_base() noexcept;
 } // namespace evasio::detail::dns
