@@ -36,6 +36,7 @@
 #include <fstream>
 #include <mutex>
 #include <optional>
+#include <ostream>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -326,7 +327,12 @@ inline std::string read_text_file(const std::string& path) {
 
 // ---- dnsmasq -----------------------------------------------------------------
 
+// EVASIO_TEST_DNSMASQ: another dnsmasq binary (a path, as a string literal).
+#ifdef EVASIO_TEST_DNSMASQ
+constexpr const char* dnsmasq_path = EVASIO_TEST_DNSMASQ;
+#else
 constexpr const char* dnsmasq_path = "/usr/sbin/dnsmasq";
+#endif
 
 inline bool dnsmasq_available() { return ::access(dnsmasq_path, X_OK) == 0; }
 
@@ -505,6 +511,8 @@ private:
 
 enum class transport { udp, tcp };
 
+inline std::ostream& operator<<(std::ostream& os, transport t) { return os << (t == transport::udp ? "udp" : "tcp"); }
+
 // One query as the server received it.
 struct received_query {
   std::string qname;  // as sent: case preserved, no trailing dot
@@ -567,6 +575,7 @@ public:
     for (int attempt = 0; attempt < 20 && port_ == 0; ++attempt)
       open_sockets();
     BOOST_TEST_REQUIRE(port_ != 0);
+    bind_decoy_socket(config_);
     int p[2];
     BOOST_TEST_REQUIRE(::pipe2(p, O_CLOEXEC) == 0);
     wake_read_ = p[0];
@@ -594,6 +603,7 @@ public:
   void configure(hostile_config config) {
     std::lock_guard<std::mutex> lock(mu_);
     config_ = std::move(config);
+    bind_decoy_socket(config_);
   }
   hostile_config config() const {
     std::lock_guard<std::mutex> lock(mu_);
@@ -690,13 +700,13 @@ private:
     record(*q, transport::udp);
     const hostile_config cfg = config();
     for (const auto& out : respond(*q, cfg, transport::udp)) {
-      int via = udp_;
       if (out.from_decoy_socket) {
-        via = decoy_socket(cfg);
-        if (via < 0)
-          continue;
+        std::lock_guard<std::mutex> lock(mu_);
+        if (decoy_ >= 0)
+          ::sendto(decoy_, out.bytes.data(), out.bytes.size(), 0, reinterpret_cast<sockaddr*>(&from), fromlen);
+      } else {
+        ::sendto(udp_, out.bytes.data(), out.bytes.size(), 0, reinterpret_cast<sockaddr*>(&from), fromlen);
       }
-      ::sendto(via, out.bytes.data(), out.bytes.size(), 0, reinterpret_cast<sockaddr*>(&from), fromlen);
     }
   }
 
@@ -780,21 +790,28 @@ private:
     arrived_.notify_all();
   }
 
-  // The second UDP socket that decoys come from (made on first use, and
-  // again when the configuration asks for another source).
-  int decoy_socket(const hostile_config& cfg) {
+  // Binds the socket that decoys come from as the configuration says. It is
+  // opened with the server and then only replaced in place (dup2), so that
+  // the process's fd count stays what it was when the server was made: the
+  // cases count fds to find the client's leaks. Called with mu_ held.
+  void bind_decoy_socket(const hostile_config& cfg) {
     const std::string want = cfg.decoy_source + (cfg.decoy_same_port ? ":same" : ":any");
     if (decoy_ >= 0 && decoy_key_ == want)
-      return decoy_;
-    detail::close_fd(decoy_);
-    decoy_ = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+      return;
+    int s = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
     const sockaddr_in sin = detail::ipv4(cfg.decoy_source, cfg.decoy_same_port ? port_ : 0);
-    if (decoy_ < 0 || ::bind(decoy_, reinterpret_cast<const sockaddr*>(&sin), sizeof sin) < 0) {
-      detail::close_fd(decoy_);
-      return -1;
+    if (s < 0 || ::bind(s, reinterpret_cast<const sockaddr*>(&sin), sizeof sin) < 0) {
+      detail::close_fd(s);
+      return;  // keeps the previous one
+    }
+    if (decoy_ < 0) {
+      decoy_ = s;
+    } else {
+      ::dup2(s, decoy_);
+      ::fcntl(decoy_, F_SETFD, FD_CLOEXEC);
+      ::close(s);
     }
     decoy_key_ = want;
-    return decoy_;
   }
 
   struct outgoing {

@@ -281,10 +281,10 @@ struct DnsCase {
     BOOST_TEST_REQUIRE(dns != nullptr);
   }
   ~DnsCase() {
+    // No loop runs past here: a case that stopped early may have left
+    // callbacks aimed at its (gone) locals.
     if (dns)
       evdns_base_free(dns, 0);
-    // Callbacks already scheduled still run; let them, then free.
-    event_base_loop(base, EVLOOP_NONBLOCK);
     event_base_free(base);
     BOOST_TEST(count_open_fds() == fds_at_start);
   }
@@ -358,36 +358,42 @@ BOOST_AUTO_TEST_CASE(a_base_made_without_initialize_has_no_nameservers) {
   BOOST_TEST(nameserver_at(c.dns, 0) == "");
 }
 
-// EVDNS_BASE_INITIALIZE_NAMESERVERS reads /etc/resolv.conf; when that gives
-// no nameserver (or is missing) libevent adds 127.0.0.1:53 but, the parse
-// having "failed" (codes 6 and 1), evdns_base_new returns NULL.
-BOOST_AUTO_TEST_CASE(a_base_made_with_initialize_takes_the_nameservers_of_etc_resolv_conf) {
-  SafetyAlarm alarm{20, current_test_name()};
-  std::vector<std::string> expected;
-  {
-    std::ifstream in("/etc/resolv.conf");
-    std::string line;
-    while (std::getline(in, line)) {
-      std::istringstream ls(line);
-      std::string key, value;
-      ls >> key >> value;
-      in6_addr a6;
-      in_addr a4;
-      if (key != "nameserver" || value.empty())
-        continue;
-      std::string text;
-      if (::inet_pton(AF_INET, value.c_str(), &a4) == 1)
-        text = value + ":53";
-      else if (::inet_pton(AF_INET6, value.c_str(), &a6) == 1)
-        text = "[" + ntop(AF_INET6, &a6) + "]:53";
-      else
-        continue;
-      if (std::find(expected.begin(), expected.end(), text) == expected.end())
-        expected.push_back(text);
-    }
+// The distinct nameservers of /etc/resolv.conf as "a.b.c.d:53" or
+// "[v6]:53", in file order.
+std::vector<std::string> etc_resolv_conf_nameservers() {
+  std::vector<std::string> found;
+  std::ifstream in("/etc/resolv.conf");
+  std::string line;
+  while (std::getline(in, line)) {
+    std::istringstream ls(line);
+    std::string key, value;
+    ls >> key >> value;
+    if (key != "nameserver" || value.empty())
+      continue;
+    in_addr a4;
+    in6_addr a6;
+    std::string text;
+    if (::inet_pton(AF_INET, value.c_str(), &a4) == 1)
+      text = value + ":53";
+    else if (::inet_pton(AF_INET6, value.c_str(), &a6) == 1)
+      text = "[" + ntop(AF_INET6, &a6) + "]:53";
+    else
+      continue;
+    if (std::find(found.begin(), found.end(), text) == found.end())
+      found.push_back(text);
   }
+  return found;
+}
+
+// evdns_base_new(base, flags) is expected to have read /etc/resolv.conf:
+// when that gives no nameserver (or is missing) libevent adds 127.0.0.1:53
+// but, the parse having "failed" (codes 6 and 1), evdns_base_new returns
+// NULL.
+void expect_the_nameservers_of_etc_resolv_conf(int flags) {
+  SafetyAlarm alarm{20, current_test_name()};
+  const std::vector<std::string> expected = etc_resolv_conf_nameservers();
   Base base;
-  evdns_base* dns = evdns_base_new(base, EVDNS_BASE_INITIALIZE_NAMESERVERS);
+  evdns_base* dns = evdns_base_new(base, flags);
   if (expected.empty()) {
     BOOST_TEST_MESSAGE("/etc/resolv.conf names no nameserver here");
     BOOST_TEST(dns == nullptr);
@@ -396,6 +402,55 @@ BOOST_AUTO_TEST_CASE(a_base_made_with_initialize_takes_the_nameservers_of_etc_re
   BOOST_TEST_REQUIRE(dns != nullptr);
   BOOST_TEST(evdns_base_count_nameservers(dns) == static_cast<int>(expected.size()));
   BOOST_TEST(nameserver_at(dns, 0) == expected[0]);
+  evdns_base_free(dns, 0);
+}
+
+BOOST_AUTO_TEST_CASE(a_base_made_with_initialize_takes_the_nameservers_of_etc_resolv_conf) {
+  expect_the_nameservers_of_etc_resolv_conf(EVDNS_BASE_INITIALIZE_NAMESERVERS);
+}
+
+// Flags evdns_base_new does not know make it assume
+// EVDNS_BASE_INITIALIZE_NAMESERVERS (and log a warning).
+BOOST_AUTO_TEST_CASE(unknown_flags_are_taken_for_initialize_nameservers) {
+  expect_the_nameservers_of_etc_resolv_conf(0x4);
+}
+
+// With EVDNS_BASE_DISABLE_WHEN_INACTIVE the base's loop is not kept
+// running by an idle nameserver: event_base_dispatch returns once the
+// lookups are done. Without it, it goes on until told to stop.
+// (No timer may bound this dispatch: it would keep the loop alive itself;
+// a hang is caught by the safety alarm.)
+BOOST_AUTO_TEST_CASE(disable_when_inactive_lets_the_loop_end_when_lookups_are_done, *needs_dnsmasq) {
+  SafetyAlarm alarm{5, current_test_name()};
+  const int fds_at_start = count_open_fds();
+  {
+    Base base;
+    evdns_base* dns = evdns_base_new(base, EVDNS_BASE_DISABLE_WHEN_INACTIVE);
+    BOOST_TEST_REQUIRE(dns != nullptr);
+    BOOST_TEST_REQUIRE(evdns_base_nameserver_ip_add(dns, the_zone->address_string().c_str()) == 0);
+    Lookup l;
+    BOOST_TEST(evdns_base_resolve_ipv4(dns, "both.example", 0, lookup_cb, &l) != nullptr);
+    BOOST_TEST(event_base_dispatch(base) == 1);  // 1: no events left
+    BOOST_TEST(l.calls == 1);
+    BOOST_TEST(l.result == DNS_ERR_NONE);
+    evdns_base_free(dns, 0);
+  }
+  BOOST_TEST(count_open_fds() == fds_at_start);
+}
+
+BOOST_AUTO_TEST_CASE(without_disable_when_inactive_an_idle_nameserver_keeps_the_loop_running, *needs_dnsmasq) {
+  SafetyAlarm alarm{20, current_test_name()};
+  Base base;
+  evdns_base* dns = evdns_base_new(base, 0);
+  BOOST_TEST_REQUIRE(dns != nullptr);
+  BOOST_TEST_REQUIRE(evdns_base_nameserver_ip_add(dns, the_zone->address_string().c_str()) == 0);
+  Lookup l;
+  BOOST_TEST(evdns_base_resolve_ipv4(dns, "both.example", 0, lookup_cb, &l) != nullptr);
+  const timeval stop = ms_tv(300);
+  event_base_loopexit(base, &stop);
+  BOOST_TEST(event_base_dispatch(base) == 0);
+  BOOST_TEST(event_base_got_exit(base));
+  BOOST_TEST(l.calls == 1);
   evdns_base_free(dns, 0);
 }
 
@@ -1089,7 +1144,7 @@ BOOST_FIXTURE_TEST_CASE(a_family_other_than_inet_or_inet6_is_family_inside_the_c
   BOOST_TEST(g.err == EVUTIL_EAI_FAMILY);
 }
 
-BOOST_FIXTURE_TEST_CASE(a_name_is_resolved_through_the_nameserver_later, ZoneCase) {
+BOOST_FIXTURE_TEST_CASE(a_name_is_resolved_through_the_nameserver_later, ZoneCase, *needs_dnsmasq) {
   GaiResult g;
   const evutil_addrinfo h = hints_for(AF_INET);
   evdns_getaddrinfo_request* r =
@@ -1108,7 +1163,7 @@ BOOST_FIXTURE_TEST_CASE(a_name_is_resolved_through_the_nameserver_later, ZoneCas
   BOOST_TEST(g.entries[0].protocol == IPPROTO_TCP);
 }
 
-BOOST_FIXTURE_TEST_CASE(a_service_name_gives_its_port, ZoneCase) {
+BOOST_FIXTURE_TEST_CASE(a_service_name_gives_its_port, ZoneCase, *needs_dnsmasq) {
   GaiResult g;
   const evutil_addrinfo h = hints_for(AF_INET);
   BOOST_TEST(evdns_getaddrinfo(dns, "both.example", "http", &h, gai_cb, &g) != nullptr);
@@ -1118,7 +1173,7 @@ BOOST_FIXTURE_TEST_CASE(a_service_name_gives_its_port, ZoneCase) {
   BOOST_TEST(g.entries[0].port == 80u);
 }
 
-BOOST_FIXTURE_TEST_CASE(unspec_gives_both_families_ipv4_first, ZoneCase) {
+BOOST_FIXTURE_TEST_CASE(unspec_gives_both_families_ipv4_first, ZoneCase, *needs_dnsmasq) {
   GaiResult g;
   const evutil_addrinfo h = hints_for(AF_UNSPEC);
   BOOST_TEST(evdns_getaddrinfo(dns, "both.example", "80", &h, gai_cb, &g) != nullptr);
@@ -1133,7 +1188,7 @@ BOOST_FIXTURE_TEST_CASE(unspec_gives_both_families_ipv4_first, ZoneCase) {
   BOOST_TEST(g.entries[1].port == 80u);
 }
 
-BOOST_FIXTURE_TEST_CASE(null_hints_mean_unspec_and_every_socket_type, ZoneCase) {
+BOOST_FIXTURE_TEST_CASE(null_hints_mean_unspec_and_every_socket_type, ZoneCase, *needs_dnsmasq) {
   GaiResult g;
   BOOST_TEST(evdns_getaddrinfo(dns, "both.example", nullptr, nullptr, gai_cb, &g) != nullptr);
   BOOST_TEST(run_until(base, [&] { return g.done(); }));
@@ -1150,7 +1205,7 @@ BOOST_FIXTURE_TEST_CASE(null_hints_mean_unspec_and_every_socket_type, ZoneCase) 
     BOOST_TEST(e.protocol == (e.socktype == SOCK_STREAM ? IPPROTO_TCP : IPPROTO_UDP));
 }
 
-BOOST_FIXTURE_TEST_CASE(unspec_with_only_ipv4_records_gives_ipv4, ZoneCase) {
+BOOST_FIXTURE_TEST_CASE(unspec_with_only_ipv4_records_gives_ipv4, ZoneCase, *needs_dnsmasq) {
   GaiResult g;
   const evutil_addrinfo h = hints_for(AF_UNSPEC);
   BOOST_TEST(evdns_getaddrinfo(dns, "v4only.example", "80", &h, gai_cb, &g) != nullptr);
@@ -1159,7 +1214,7 @@ BOOST_FIXTURE_TEST_CASE(unspec_with_only_ipv4_records_gives_ipv4, ZoneCase) {
   BOOST_TEST(g.addr_set() == std::set<std::string>{"10.0.0.3"});
 }
 
-BOOST_FIXTURE_TEST_CASE(a_name_that_does_not_exist_is_noname, ZoneCase) {
+BOOST_FIXTURE_TEST_CASE(a_name_that_does_not_exist_is_noname, ZoneCase, *needs_dnsmasq) {
   GaiResult g;
   const evutil_addrinfo h = hints_for(AF_UNSPEC);
   BOOST_TEST(evdns_getaddrinfo(dns, "nx.example", "80", &h, gai_cb, &g) != nullptr);
@@ -1172,7 +1227,7 @@ BOOST_FIXTURE_TEST_CASE(a_name_that_does_not_exist_is_noname, ZoneCase) {
 
 // NODATA (the name exists, not with that family) is EVUTIL_EAI_FAIL in
 // libevent, which maps every DNS error but NXDOMAIN to it.
-BOOST_FIXTURE_TEST_CASE(a_family_the_name_lacks_is_eai_fail, ZoneCase) {
+BOOST_FIXTURE_TEST_CASE(a_family_the_name_lacks_is_eai_fail, ZoneCase, *needs_dnsmasq) {
   GaiResult g;
   const evutil_addrinfo h = hints_for(AF_INET6);
   BOOST_TEST(evdns_getaddrinfo(dns, "v4only.example", "80", &h, gai_cb, &g) != nullptr);
@@ -1181,7 +1236,7 @@ BOOST_FIXTURE_TEST_CASE(a_family_the_name_lacks_is_eai_fail, ZoneCase) {
   BOOST_TEST(g.err == EVUTIL_EAI_FAIL);
 }
 
-BOOST_FIXTURE_TEST_CASE(canonname_gives_the_target_of_the_alias, ZoneCase) {
+BOOST_FIXTURE_TEST_CASE(canonname_gives_the_target_of_the_alias, ZoneCase, *needs_dnsmasq) {
   GaiResult g;
   const evutil_addrinfo h = hints_for(AF_INET, SOCK_STREAM, EVUTIL_AI_CANONNAME);
   BOOST_TEST(evdns_getaddrinfo(dns, "alias.example", "80", &h, gai_cb, &g) != nullptr);
@@ -1191,7 +1246,7 @@ BOOST_FIXTURE_TEST_CASE(canonname_gives_the_target_of_the_alias, ZoneCase) {
   BOOST_TEST(g.canonname == "both.example");
 }
 
-BOOST_FIXTURE_TEST_CASE(cancel_gives_eai_cancel_once, ZoneCase) {
+BOOST_FIXTURE_TEST_CASE(cancel_gives_eai_cancel_once, ZoneCase, *needs_dnsmasq) {
   GaiResult g;
   const evutil_addrinfo h = hints_for(AF_UNSPEC);
   evdns_getaddrinfo_request* r = evdns_getaddrinfo(dns, "both.example", "80", &h, gai_cb, &g);
@@ -1209,9 +1264,9 @@ BOOST_FIXTURE_TEST_CASE(cancel_gives_eai_cancel_once, ZoneCase) {
   BOOST_TEST(!g.ran_inside_call);
 }
 
-// Entries loaded with evdns_base_load_hosts answer inside the call (the
-// nameserver does not know the name).
-BOOST_FIXTURE_TEST_CASE(a_hosts_file_entry_is_answered_inside_the_call, ZoneCase) {
+// Entries loaded with evdns_base_load_hosts answer inside the call (there
+// is no nameserver to ask).
+BOOST_FIXTURE_TEST_CASE(a_hosts_file_entry_is_answered_inside_the_call, DnsCase) {
   TempFile hosts("# comment\n10.1.1.1 hostsonly.example alias-of-hostsonly # trailing comment\n"
                  "fd00::11 hostsonly.example\n");
   BOOST_TEST(evdns_base_load_hosts(dns, hosts.path()) == 0);
@@ -1229,7 +1284,7 @@ BOOST_FIXTURE_TEST_CASE(a_hosts_file_entry_is_answered_inside_the_call, ZoneCase
   BOOST_TEST(alias.addr_set() == std::set<std::string>{"10.1.1.1"});
 }
 
-BOOST_FIXTURE_TEST_CASE(a_hosts_entry_of_the_other_family_gives_an_empty_success, ZoneCase) {
+BOOST_FIXTURE_TEST_CASE(a_hosts_entry_of_the_other_family_gives_an_empty_success, DnsCase) {
   TempFile hosts("10.1.1.2 v4host.example\n");
   BOOST_TEST(evdns_base_load_hosts(dns, hosts.path()) == 0);
   GaiResult g;
@@ -1259,7 +1314,7 @@ BOOST_FIXTURE_TEST_CASE(load_hosts_of_a_missing_file_is_minus_one_and_adds_local
   BOOST_TEST(g.addr_set() == std::set<std::string>{"127.0.0.1"});
 }
 
-BOOST_FIXTURE_TEST_CASE(clear_host_addresses_forgets_the_hosts_entries, ZoneCase) {
+BOOST_FIXTURE_TEST_CASE(clear_host_addresses_forgets_the_hosts_entries, ZoneCase, *needs_dnsmasq) {
   TempFile hosts("10.1.1.3 both.example\n");
   BOOST_TEST(evdns_base_load_hosts(dns, hosts.path()) == 0);
   evdns_base_clear_host_addresses(dns);
