@@ -15,15 +15,12 @@
 //                                      a reply whose question is another name
 //                                      is dropped, so the request times out
 //                                      (libevent fails it with DNS_ERR_UNKNOWN)
-//   EVASIO_DNS_CHECKS_ANSWER_NAMES     address records owned by a name that is
-//                                      neither the question nor on its CNAME
-//                                      chain are not used (libevent uses them)
 //   EVASIO_DNS_STRICT_NAMES            names of 254-255 characters (longer
 //                                      than 255 bytes on the wire) and names
-//                                      with an empty label are refused like
-//                                      longer ones: the resolve call returns
-//                                      NULL and sends nothing (libevent sends
-//                                      them, the empty label cutting the name)
+//                                      with an empty label are not sent: the
+//                                      callback gets DNS_ERR_FORMAT, from the
+//                                      loop (libevent sends them, the empty
+//                                      label cutting the name short)
 #define BOOST_TEST_MODULE evdns_hostile
 #include <boost/test/unit_test.hpp>
 
@@ -74,13 +71,18 @@ struct Lookup {
   int ttl = -1;
   std::vector<std::string> addrs;  // in the order given
   steady::time_point at;
+  bool ran_inside_call = false;
 
   bool done() const { return calls > 0; }
 };
 
+// >0 while a case is inside a resolve call.
+int inside_call = 0;
+
 void lookup_cb(int result, char type, int count, int ttl, void* addresses, void* arg) {
   auto* l = static_cast<Lookup*>(arg);
   ++l->calls;
+  l->ran_inside_call = l->ran_inside_call || inside_call > 0;
   l->result = result;
   l->type = type;
   l->count = count;
@@ -328,7 +330,9 @@ BOOST_FIXTURE_TEST_CASE(one_attempt_sends_one_query, HostileCase) {
   BOOST_TEST(ms_between(start, l.at) < 2000);
 }
 
-// A retransmission goes to the next nameserver.
+// A retransmission goes to the next nameserver: each of two silent ones
+// gets the query. libevent sends `attempts` queries in all (1 to each
+// here); c-ares may send up to `attempts` to each.
 BOOST_FIXTURE_TEST_CASE(a_retry_goes_to_the_other_nameserver, HostileCase) {
   hostile_dns second;
   hostile_config c;
@@ -339,8 +343,9 @@ BOOST_FIXTURE_TEST_CASE(a_retry_goes_to_the_other_nameserver, HostileCase) {
   BOOST_TEST(evdns_base_set_option(dns, "attempts:", "2") == 0);
   const Lookup l = resolve("two.example");
   BOOST_TEST(l.result == DNS_ERR_TIMEOUT);
-  BOOST_TEST(server.query_count() == 1u);
-  BOOST_TEST(second.query_count() == 1u);
+  BOOST_TEST(server.query_count() >= 1u);
+  BOOST_TEST(second.query_count() >= 1u);
+  BOOST_TEST(server.query_count() + second.query_count() <= 4u);
 }
 
 // With max-inflight N only N queries are on the wire at once; the others
@@ -504,12 +509,8 @@ BOOST_FIXTURE_TEST_CASE(a_reply_about_another_question, HostileCase) {
 BOOST_FIXTURE_TEST_CASE(address_records_owned_by_another_name, HostileCase) {
   behave(behaviour::mismatched_answer_name);
   const Lookup l = resolve("asked.example");
-#ifdef EVASIO_DNS_CHECKS_ANSWER_NAMES
-  BOOST_TEST(l.result == DNS_ERR_NODATA);
-#else
   BOOST_TEST(l.result == DNS_ERR_NONE);
   BOOST_TEST(l.addrs == real_answer);
-#endif
 }
 
 // At most 32 addresses reach the callback: the first 32, in order.
@@ -611,6 +612,28 @@ void expect_refused(HostileCase& c, const std::string& name) {
   run_until(c.base, [&] { return (!r4 || l4.done()) && (!r6 || l6.done()); });
   c.server.clear_queries();
 }
+
+#ifdef EVASIO_DNS_STRICT_NAMES
+// A name that is not sent but failed, once, from the loop.
+void expect_format_error(HostileCase& c, const std::string& name) {
+  Lookup l4, l6;
+  ++inside_call;
+  evdns_request* r4 = evdns_base_resolve_ipv4(c.dns, name.c_str(), 0, lookup_cb, &l4);
+  evdns_request* r6 = evdns_base_resolve_ipv6(c.dns, name.c_str(), 0, lookup_cb, &l6);
+  --inside_call;
+  BOOST_TEST_REQUIRE(r4 != nullptr);
+  BOOST_TEST_REQUIRE(r6 != nullptr);
+  BOOST_TEST(run_until(c.base, [&] { return l4.done() && l6.done(); }));
+  run_for(c.base, 60);
+  for (const Lookup* l : {&l4, &l6}) {
+    BOOST_TEST(l->calls == 1);
+    BOOST_TEST(l->result == DNS_ERR_FORMAT);
+    BOOST_TEST(!l->ran_inside_call);
+  }
+  BOOST_TEST(c.server.query_count() == 0u);
+}
+#endif
+
 } // namespace
 
 BOOST_FIXTURE_TEST_CASE(a_name_of_253_characters_is_resolved, HostileCase) {
@@ -635,7 +658,7 @@ BOOST_FIXTURE_TEST_CASE(names_of_254_and_255_characters, HostileCase) {
   for (size_t n : {254u, 255u}) {
     const std::string name = name_of_length(n);
 #ifdef EVASIO_DNS_STRICT_NAMES
-    expect_refused(*this, name);
+    expect_format_error(*this, name);
 #else
     server.clear_queries();
     const Lookup l = resolve(name);
@@ -671,7 +694,7 @@ BOOST_FIXTURE_TEST_CASE(a_label_of_64_characters_or_more_is_refused, HostileCase
 // server here parses what it can and its reply reaches the callback, once.
 BOOST_FIXTURE_TEST_CASE(a_name_with_an_empty_label, HostileCase) {
 #ifdef EVASIO_DNS_STRICT_NAMES
-  expect_refused(*this, "a..example");
+  expect_format_error(*this, "a..example");
 #else
   Lookup l;
   BOOST_TEST_REQUIRE(evdns_base_resolve_ipv4(dns, "a..example", 0, lookup_cb, &l) != nullptr);
