@@ -294,11 +294,10 @@ BOOST_AUTO_TEST_SUITE_END()
 // ================================================================================
 BOOST_AUTO_TEST_SUITE(timeouts)
 
-// libevent: with timeout T and attempts N a silent server gets exactly N
+// With timeout T and attempts N a silent server gets exactly N
 // transmissions of the query, T apart, and the callback comes N*T after the
-// first (0.4 s here). c-ares doubles the timeout on its second round
-// (0.2 + 0.4 s). Asserted: 1 to N queries, each retry at least T after the
-// one before, DNS_ERR_TIMEOUT after at least 2T in all, and not after seconds.
+// first (0.4 s here), in libevent and evasio alike (evasio makes the
+// retransmissions itself, c-ares one try each).
 BOOST_FIXTURE_TEST_CASE(a_silent_server_times_out_after_the_attempts, HostileCase) {
   behave(behaviour::silent);
   BOOST_TEST(evdns_base_set_option(dns, "attempts:", "2") == 0);
@@ -307,17 +306,18 @@ BOOST_FIXTURE_TEST_CASE(a_silent_server_times_out_after_the_attempts, HostileCas
   BOOST_TEST(l.result == DNS_ERR_TIMEOUT);
   BOOST_TEST(l.count == 0);
   const auto q = server.queries();
-  BOOST_TEST(q.size() >= 1u);
-  BOOST_TEST(q.size() <= 2u);
-  for (size_t i = 1; i < q.size(); ++i)
+  BOOST_TEST(q.size() == 2u);
+  for (size_t i = 1; i < q.size(); ++i) {
     BOOST_TEST(ms_between(q[i - 1].at, q[i].at) >= 180);
+    BOOST_TEST(ms_between(q[i - 1].at, q[i].at) < 600);
+  }
   for (const auto& e : q) {
     BOOST_TEST(canonical_name(e.qname) == "silent.example");
     BOOST_TEST(e.qtype == wire::type_a);
     BOOST_TEST(e.via == transport::udp);
   }
   BOOST_TEST(ms_between(start, l.at) >= 380);
-  BOOST_TEST(ms_between(start, l.at) < 2500);
+  BOOST_TEST(ms_between(start, l.at) < 1500);
 }
 
 BOOST_FIXTURE_TEST_CASE(one_attempt_sends_one_query, HostileCase) {
@@ -331,8 +331,7 @@ BOOST_FIXTURE_TEST_CASE(one_attempt_sends_one_query, HostileCase) {
 }
 
 // A retransmission goes to the next nameserver: each of two silent ones
-// gets the query. libevent sends `attempts` queries in all (1 to each
-// here); c-ares may send up to `attempts` to each.
+// gets the query once, `attempts` queries in all.
 BOOST_FIXTURE_TEST_CASE(a_retry_goes_to_the_other_nameserver, HostileCase) {
   hostile_dns second;
   hostile_config c;
@@ -343,9 +342,8 @@ BOOST_FIXTURE_TEST_CASE(a_retry_goes_to_the_other_nameserver, HostileCase) {
   BOOST_TEST(evdns_base_set_option(dns, "attempts:", "2") == 0);
   const Lookup l = resolve("two.example");
   BOOST_TEST(l.result == DNS_ERR_TIMEOUT);
-  BOOST_TEST(server.query_count() >= 1u);
-  BOOST_TEST(second.query_count() >= 1u);
-  BOOST_TEST(server.query_count() + second.query_count() <= 4u);
+  BOOST_TEST(server.query_count() == 1u);
+  BOOST_TEST(second.query_count() == 1u);
 }
 
 // With max-inflight N only N queries are on the wire at once; the others
