@@ -9,6 +9,9 @@
 #include <event2/util.h>
 
 #include <arpa/inet.h>
+#include <netinet/tcp.h>
+#include <sys/uio.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
@@ -194,9 +197,10 @@ evdns_base::channel* evdns_base::channel_for(dns::nameserver* ns) {
   return ns->chan;
 }
 
-evdns_base::channel* evdns_base::make_channel(const dns::nameserver& ns) {
+evdns_base::channel* evdns_base::make_channel(dns::nameserver& ns) {
   auto c = std::make_unique<channel>();
   c->owner = this;
+  c->ns = &ns;
   c->timer = event_new(ev_base, -1, 0, &evdns_base::on_timer, c.get());
   if (!c->timer)
     throw std::bad_alloc();
@@ -220,14 +224,6 @@ evdns_base::channel* evdns_base::make_channel(const dns::nameserver& ns) {
   int mask = ARES_OPT_FLAGS | ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES | ARES_OPT_NDOTS | ARES_OPT_SOCK_STATE_CB |
              ARES_OPT_SERVERS | ARES_OPT_DOMAINS | ARES_OPT_SORTLIST | ARES_OPT_LOOKUPS | ARES_OPT_NOROTATE |
              ARES_OPT_RESOLVCONF;
-  if (so_rcvbuf_ > 0) {
-    o.socket_receive_buffer_size = so_rcvbuf_;
-    mask |= ARES_OPT_SOCK_RCVBUF;
-  }
-  if (so_sndbuf_ > 0) {
-    o.socket_send_buffer_size = so_sndbuf_;
-    mask |= ARES_OPT_SOCK_SNDBUF;
-  }
   if (ares_init_options(&c->ch, &o, mask) != ARES_SUCCESS) {
     event_free(c->timer);
     throw std::bad_alloc();
@@ -236,29 +232,101 @@ evdns_base::channel* evdns_base::make_channel(const dns::nameserver& ns) {
   std::memset(&node, 0, sizeof node);
   const sockaddr* sa = reinterpret_cast<const sockaddr*>(&ns.addr);
   node.family = sa->sa_family;
-  bool loopback;
   if (sa->sa_family == AF_INET) {
     auto* sin = reinterpret_cast<const sockaddr_in*>(sa);
     node.addr.addr4 = sin->sin_addr;
     node.udp_port = node.tcp_port = ntohs(sin->sin_port);
-    loopback = (ntohl(sin->sin_addr.s_addr) >> 24) == 127;
   } else {
     auto* sin6 = reinterpret_cast<const sockaddr_in6*>(sa);
     std::memcpy(&node.addr.addr6, &sin6->sin6_addr, 16);
     node.udp_port = node.tcp_port = ntohs(sin6->sin6_port);
-    loopback = IN6_IS_ADDR_LOOPBACK(&sin6->sin6_addr);
   }
   ares_set_servers_ports(c->ch, &node);
-  // libevent binds its sockets to bind-to only for servers off the loopback.
-  if (bind_to_len_ && !loopback) {
-    const sockaddr* local = reinterpret_cast<const sockaddr*>(&bind_to_);
-    if (local->sa_family == AF_INET)
-      ares_set_local_ip4(c->ch, ntohl(reinterpret_cast<const sockaddr_in*>(local)->sin_addr.s_addr));
-    else
-      ares_set_local_ip6(c->ch, reinterpret_cast<const sockaddr_in6*>(local)->sin6_addr.s6_addr);
-  }
+  ares_set_socket_functions(c->ch, &socket_functions, c.get());
   channels_.push_back(std::move(c));
   return channels_.back().get();
+}
+
+// ---- c-ares's sockets, made here ----------------------------------------------
+
+namespace {
+
+bool is_loopback(const sockaddr* sa) {
+  if (sa->sa_family == AF_INET)
+    return (ntohl(reinterpret_cast<const sockaddr_in*>(sa)->sin_addr.s_addr) >> 24) == 127;
+  return sa->sa_family == AF_INET6 && IN6_IS_ADDR_LOOPBACK(&reinterpret_cast<const sockaddr_in6*>(sa)->sin6_addr);
+}
+
+ares_socket_t open_socket(int family, int type, int protocol, void* user) {
+  auto* c = static_cast<dns::channel*>(user);
+  dns::nameserver* ns = c->ns;
+  if (type == SOCK_DGRAM && ns && ns->udp_fd >= 0 && !ns->udp_lent) {
+    ns->udp_lent = true;
+    return ns->udp_fd;
+  }
+  const int fd = ::socket(family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, protocol);
+  if (fd < 0)
+    return ARES_SOCKET_BAD;
+  if (ns && c->owner->prepare_socket(fd, *ns) != 0) {
+    ::close(fd);
+    return ARES_SOCKET_BAD;
+  }
+  if (type == SOCK_STREAM) {
+    const int one = 1;
+    ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  }
+  return fd;
+}
+
+int close_socket(ares_socket_t fd, void* user) {
+  dns::nameserver* ns = static_cast<dns::channel*>(user)->ns;
+  if (ns && fd == ns->udp_fd && ns->udp_lent) {
+    ns->udp_lent = false;  // back to its nameserver, open
+    return 0;
+  }
+  return ::close(fd);
+}
+
+int connect_socket(ares_socket_t fd, const struct sockaddr* sa, ares_socklen_t len, void*) {
+  return ::connect(fd, sa, len);
+}
+
+ares_ssize_t recv_socket(ares_socket_t fd, void* buf, size_t len, int flags, struct sockaddr* from,
+                         ares_socklen_t* from_len, void*) {
+  return ::recvfrom(fd, buf, len, flags, from, from_len);
+}
+
+ares_ssize_t send_socket(ares_socket_t fd, const struct iovec* iov, int n, void*) {
+  msghdr m;
+  std::memset(&m, 0, sizeof m);
+  m.msg_iov = const_cast<iovec*>(iov);
+  m.msg_iovlen = static_cast<size_t>(n);
+  return ::sendmsg(fd, &m, MSG_NOSIGNAL);  // a TCP peer gone: EPIPE, not SIGPIPE
+}
+
+} // namespace
+
+const ares_socket_functions evdns_base::socket_functions = {open_socket, close_socket, connect_socket, recv_socket,
+                                                            send_socket};
+
+// As libevent's nameserver sockets: bound to bind-to (unless the server is
+// on the loopback), with the socket buffer sizes asked for. 0, or libevent's
+// code for evdns_base_nameserver_*_add: 2 (bind), -SO_RCVBUF, -SO_SNDBUF.
+int evdns_base::prepare_socket(int fd, const dns::nameserver& ns) const noexcept {
+  if (bind_to_len_ && !is_loopback(reinterpret_cast<const sockaddr*>(&ns.addr)) &&
+      ::bind(fd, reinterpret_cast<const sockaddr*>(&bind_to_), bind_to_len_) < 0) {
+    dns::log(EVENT_LOG_WARN, "Couldn't bind to outgoing address");
+    return 2;
+  }
+  if (so_rcvbuf_ && ::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &so_rcvbuf_, sizeof so_rcvbuf_)) {
+    dns::log(EVENT_LOG_WARN, "Couldn't set SO_RCVBUF to %i", so_rcvbuf_);
+    return -SO_RCVBUF;
+  }
+  if (so_sndbuf_ && ::setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &so_sndbuf_, sizeof so_sndbuf_)) {
+    dns::log(EVENT_LOG_WARN, "Couldn't set SO_SNDBUF to %i", so_sndbuf_);
+    return -SO_SNDBUF;
+  }
+  return 0;
 }
 
 void evdns_base::destroy_channel(channel* c) noexcept {
@@ -737,9 +805,19 @@ int evdns_base::add_nameserver(const sockaddr* sa, socklen_t len) {
   std::memset(&ns->addr, 0, sizeof ns->addr);
   std::memcpy(&ns->addr, sa, len);
   ns->len = len;
+  ns->udp_fd = ::socket(sa->sa_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  int err = ns->udp_fd < 0 ? 1 : prepare_socket(ns->udp_fd, *ns);
+  if (err) {
+    dns::log(EVENT_LOG_WARN, "Unable to add nameserver %s: error %d", dns::format_addr(sa).c_str(), err);
+    if (ns->udp_fd >= 0)
+      ::close(ns->udp_fd);
+    return err;
+  }
   ns->probe_timer = event_new(ev_base, -1, 0, &evdns_base::on_probe_timer, ns.get());
-  if (!ns->probe_timer)
+  if (!ns->probe_timer) {
+    ::close(ns->udp_fd);
     throw std::bad_alloc();
+  }
   // libevent's ring: a new server goes right after the head.
   servers_.insert(servers_.empty() ? servers_.end() : servers_.begin() + static_cast<long>(head_) + 1,
                   std::move(ns));
@@ -869,8 +947,10 @@ void evdns_base::remove_servers() noexcept {
   for (auto& c : channels_)
     destroy_channel(c.get());
   channels_.clear();
-  for (auto& ns : servers_)
+  for (auto& ns : servers_) {
     event_free(ns->probe_timer);
+    ::close(ns->udp_fd);
+  }
   servers_.clear();
   head_ = 0;
   good_servers_ = 0;

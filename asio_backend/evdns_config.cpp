@@ -253,9 +253,9 @@ int evdns_base::set_option(const char* option, const char* val, int flags) {
     int len = sizeof ss;
     if (evutil_parse_sockaddr_port(val, reinterpret_cast<sockaddr*>(&ss), &len))
       return -1;
+    // As libevent: for the nameservers added from now on.
     bind_to_ = ss;
     bind_to_len_ = static_cast<socklen_t>(len);
-    config_changed();
   } else if (option_is(option, "initial-probe-timeout:")) {
     if (!to_timeval(val, tv))
       return -1;
@@ -267,10 +267,8 @@ int evdns_base::set_option(const char* option, const char* val, int flags) {
     const int n = to_int(val);
     if (n == -1)
       return -1;
-    if (flags & DNS_OPTION_MISC) {
+    if (flags & DNS_OPTION_MISC)  // as libevent: for the nameservers added from now on
       (option_is(option, "so-rcvbuf:") ? so_rcvbuf_ : so_sndbuf_) = n;
-      config_changed();
-    }
   }
   return 0;  // as libevent: an unknown option is no error
 }

@@ -39,6 +39,7 @@ struct channel {
     ::event* ev;
   };
   ::evdns_base* owner = nullptr;
+  struct nameserver* ns = nullptr;  // the one server it asks
   ares_channel ch = nullptr;
   ::event* timer = nullptr;
   std::vector<watched> socks;
@@ -61,6 +62,11 @@ struct nameserver {
   sockaddr_storage addr;
   socklen_t len;
   channel* chan = nullptr;  // made on first use
+  // Its UDP socket, opened when it was added (as libevent's: so that it can
+  // still be asked when the process is out of fds), lent to one channel at
+  // a time; c-ares opens others as it needs them.
+  int udp_fd = -1;
+  bool udp_lent = false;
   bool good = true;
   int timedout = 0;
   int failed_times = 0;
@@ -133,8 +139,10 @@ struct evdns_base {
   void search_set_from_hostname();
   // Hosts entries for name (case-insensitive), in file order.
   std::vector<const evasio::detail::dns::hosts_entry*> hosts_for(const char* name) const;
-  // The nameservers changed: queries made from now go to a new channel.
+  // The timeout changed: queries made from now go to new channels.
   void config_changed();
+  // A socket for a nameserver: bind-to, buffer sizes (0 or libevent's code).
+  int prepare_socket(int fd, const evasio::detail::dns::nameserver& ns) const noexcept;
 
   ::event_base* const ev_base;
   evasio::detail::optional_recursive_mutex mutex_;
@@ -179,7 +187,8 @@ private:
   void drop_probes() noexcept;
   void remove_servers() noexcept;
   channel* channel_for(evasio::detail::dns::nameserver* ns);
-  channel* make_channel(const evasio::detail::dns::nameserver& ns);
+  channel* make_channel(evasio::detail::dns::nameserver& ns);
+  static const ares_socket_functions socket_functions;
   void destroy_channel(channel* c) noexcept;
   void reap_channels() noexcept;
   void after_cares(channel* c) noexcept;
