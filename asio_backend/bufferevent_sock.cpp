@@ -608,11 +608,12 @@ void socket_bufferevent::looked_up(int result, struct evutil_addrinfo* ai, void*
     b->looking_up_ = false;
     b->dns_request_ = nullptr;
     b->dns_error_ = result;
+    // The callback sees errno as it is (a failed connect's: EMFILE, ...), as in libevent.
     if (result == 0) {
       if (b->connect(ai->ai_addr, static_cast<int>(ai->ai_addrlen)) < 0)
-        b->run_eventcb(BEV_EVENT_ERROR, 0);
+        b->run_eventcb(BEV_EVENT_ERROR, errno);
     } else if (result != EVUTIL_EAI_CANCEL) {
-      b->run_eventcb(BEV_EVENT_ERROR, 0);
+      b->run_eventcb(BEV_EVENT_ERROR, errno);
     }
     if (result != 0)
       b->sync();

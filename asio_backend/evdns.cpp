@@ -565,6 +565,7 @@ void evdns_base::on_reply(evdns_request* req, int status, unsigned char* abuf, i
       answered(req, status == ARES_EBADNAME ? DNS_ERR_FORMAT : DNS_ERR_UNKNOWN, 0);
     return;
   }
+  req->ns->timedout = 0;  // as libevent: a reply from the server resets its count
   const int hflags = get16(abuf + 2);
   const parsed p = parse_reply(abuf, alen, req);
   int err;

@@ -458,7 +458,10 @@ struct evdns_getaddrinfo_request* evdns_getaddrinfo(struct evdns_base* dns_base,
   d->cb = cb;
   d->arg = arg;
   const bool want_cname = hints.ai_flags & EVUTIL_AI_CANONNAME;
+  bool started;
   {
+    // Both lookups are made, and whether one was, read, under the lock: once
+    // it is released the loop's thread may answer them and free d.
     evasio::detail::recursive_scoped_lock g(dns_base->mutex_);
     if (hints.ai_family != PF_INET6) {
       d->v4.r = evdns_base_resolve_ipv4(dns_base, nodename, 0, &evdns_getaddrinfo_request::got, &d->v4);
@@ -470,8 +473,9 @@ struct evdns_getaddrinfo_request* evdns_getaddrinfo(struct evdns_base* dns_base,
       if (want_cname && d->v6.r)
         d->v6.r->cname_out = &d->cname;
     }
+    started = d->v4.r || d->v6.r;
   }
-  if (d->v4.r || d->v6.r)
+  if (started)
     return d;
   delete d;
   cb(EVUTIL_EAI_FAIL, nullptr, arg);
