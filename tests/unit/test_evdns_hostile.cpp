@@ -705,3 +705,67 @@ BOOST_FIXTURE_TEST_CASE(a_name_with_an_empty_label, HostileCase) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+// ================================================================================
+BOOST_AUTO_TEST_SUITE(dead_nameservers)
+
+namespace {
+// A UDP port on 127.0.0.1 with nothing bound to it: queries to it get an
+// ICMP port unreachable.
+std::string closed_udp_port() {
+  const int fd = ::socket(AF_INET, SOCK_DGRAM, 0);
+  sockaddr_in sin{};
+  sin.sin_family = AF_INET;
+  sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof sin;
+  ::bind(fd, reinterpret_cast<sockaddr*>(&sin), sizeof sin);
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&sin), &len);
+  ::close(fd);
+  return "127.0.0.1:" + std::to_string(ntohs(sin.sin_port));
+}
+
+std::vector<std::pair<int, std::string>> logged;
+void log_to_vector(int is_warning, const char* msg) { logged.emplace_back(is_warning, msg); }
+} // namespace
+
+// libevent ignores the refusal and waits out each attempt's timeout;
+// evasio (c-ares) counts each refusal as a failed attempt at once.
+BOOST_FIXTURE_TEST_CASE(a_nameserver_port_that_refuses, HostileCase) {
+  evdns_base* d = evdns_base_new(base, 0);
+  BOOST_TEST_REQUIRE(evdns_base_nameserver_ip_add(d, closed_udp_port().c_str()) == 0);
+  BOOST_TEST(evdns_base_set_option(d, "timeout:", "1") == 0);
+  BOOST_TEST(evdns_base_set_option(d, "attempts:", "2") == 0);
+  Lookup l;
+  const auto start = steady::now();
+  BOOST_TEST_REQUIRE(evdns_base_resolve_ipv4(d, "refused.example", 0, lookup_cb, &l) != nullptr);
+  BOOST_TEST(run_until(base, [&] { return l.done(); }, 5000));
+  BOOST_TEST(l.result == DNS_ERR_TIMEOUT);
+  BOOST_TEST(l.calls == 1);
+#ifdef EVASIO_DNS_REFUSED_PORT_FAILS_FAST
+  BOOST_TEST(ms_between(start, l.at) < 900);
+#else
+  BOOST_TEST(ms_between(start, l.at) >= 1900);
+#endif
+  evdns_base_free(d, 0);
+}
+
+// libevent's messages on its nameservers' state reach evdns_set_log_fn's
+// function as messages, not warnings.
+BOOST_FIXTURE_TEST_CASE(a_failed_nameserver_is_logged, HostileCase) {
+  behave(behaviour::silent);
+  logged.clear();
+  evdns_set_log_fn(log_to_vector);
+  const Lookup l = resolve("silent.example");
+  evdns_set_log_fn(nullptr);
+  BOOST_TEST(l.result == DNS_ERR_TIMEOUT);
+  const std::string failed = "Nameserver " + server.address_string() + " has failed: request timed out.";
+  bool saw_failed = false, saw_all = false;
+  for (const auto& m : logged) {
+    saw_failed = saw_failed || (m.first == 0 && m.second == failed);
+    saw_all = saw_all || (m.first == 0 && m.second == "All nameservers have failed");
+  }
+  BOOST_TEST(saw_failed);
+  BOOST_TEST(saw_all);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
