@@ -47,7 +47,7 @@ autotools)
 		LDFLAGS='-L$prefix/lib -Wl,-rpath,$prefix/lib' PKG_CONFIG_PATH='$prefix/lib/pkgconfig' && make" \
 		>"$log" 2>&1 ;;
 cmake)
-	run sh -c "cmake -S . -B b -DCMAKE_PREFIX_PATH='$prefix' && cmake --build b --verbose && cp b/echo echo" \
+	run sh -c "cmake -S . -B b -DCMAKE_PREFIX_PATH='$prefix' && cmake --build b --verbose && cp b/echo b/dnscheck ." \
 		>"$log" 2>&1 ;;
 make)
 	run make -f Makefile.plain PREFIX="$prefix" >"$log" 2>&1 ;;
@@ -83,4 +83,9 @@ echo "$libs" | grep -E '^[[:space:]]*libevasio\.so' || { echo "FAILED: the progr
 
 "$probe" ./echo "the manual's echo server, built by $mode against the drop-in install" || {
 	echo "FAILED: it does not echo"; exit 1; }
+# evdns through libevent_extra (dnscheck.c): built the same way, run.
+ldd ./dnscheck | grep -Eq '^[[:space:]]*libevent[^ ]* =>' && {
+	echo "FAILED: dnscheck loads a libevent"; ldd ./dnscheck; exit 1; }
+[ "$(./dnscheck)" = "dnscheck: ok" ] || { echo "FAILED: evdns through libevent_extra"; exit 1; }
+echo "dnscheck (evdns through libevent_extra): ok"
 echo "dropin_$mode: passed"
