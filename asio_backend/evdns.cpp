@@ -14,7 +14,6 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <chrono>
 #include <cstring>
 #include <mutex>
 
@@ -58,6 +57,29 @@ bool read_name(const unsigned char* msg, int len, int& off, std::string* out) {
   return off <= len;
 }
 
+// Past a name we do not need: its labels up to the end or a pointer (one
+// back into the message, as compression points). False if malformed.
+bool skip_name(const unsigned char* msg, int len, int& off) {
+  const int start = off;
+  while (off < len) {
+    const unsigned l = msg[off];
+    if (l == 0) {
+      ++off;
+      return true;
+    }
+    if ((l & 0xc0) == 0xc0) {
+      if (off + 2 > len || static_cast<int>(((l & 0x3f) << 8) | msg[off + 1]) >= start)
+        return false;
+      off += 2;
+      return true;
+    }
+    if (l & 0xc0)
+      return false;
+    off += 1 + static_cast<int>(l);
+  }
+  return false;
+}
+
 // What a reply says for a request, as libevent's reply_parse reads it.
 struct parsed {
   bool ok = false;  // well formed
@@ -72,12 +94,12 @@ parsed parse_reply(const unsigned char* m, int len, evdns_request* req) {
   const int qd = get16(m + 4), an = get16(m + 6), ns = get16(m + 8);
   int off = 12;
   for (int i = 0; i < qd; ++i) {
-    if (!read_name(m, len, off, nullptr) || off + 4 > len)
+    if (!skip_name(m, len, off) || off + 4 > len)
       return r;
     off += 4;
   }
   auto rr_header = [&](int& type, int& cls, ev_uint32_t& ttl, int& rdlen) {
-    if (!read_name(m, len, off, nullptr) || off + 10 > len)
+    if (!skip_name(m, len, off) || off + 10 > len)
       return false;
     type = get16(m + off);
     cls = get16(m + off + 2);
@@ -130,7 +152,7 @@ parsed parse_reply(const unsigned char* m, int len, evdns_request* req) {
         return r;
       const int next = off + rdlen;
       if (type == type_soa && cls == class_in) {
-        if (!read_name(m, len, off, nullptr) || !read_name(m, len, off, nullptr) || off + 20 > len)
+        if (!skip_name(m, len, off) || !skip_name(m, len, off) || off + 20 > len)
           return r;
         r.ttl = std::min({r.ttl, ttl, get32(m + off + 16)});
       }
@@ -141,17 +163,46 @@ parsed parse_reply(const unsigned char* m, int len, evdns_request* req) {
   return r;
 }
 
-// libevent randomizes the case of the letters it sends (randomize-case).
-std::string randomized_case(const std::string& name) {
-  std::string out = name;
+// The query, encoded here (c-ares sends it, giving it its id): one
+// question, recursion desired, the name's letters in random case if
+// randomize-case (as libevent sends them). 0 if the name cannot be encoded
+// (an empty label, or more than 255 bytes on the wire).
+size_t encode_query(unsigned char (&out)[512], const std::string& name, int qtype, bool random_case) {
+  std::memset(out, 0, 12);
+  out[2] = 0x01;  // RD
+  out[5] = 1;     // QDCOUNT
+  size_t o = 12;
   unsigned char bits[32];
-  evutil_secure_rng_get_bytes(bits, (out.size() + 7) / 8 > sizeof bits ? sizeof bits : (out.size() + 7) / 8);
-  for (size_t i = 0; i < out.size() && i / 8 < sizeof bits; ++i) {
-    char& c = out[i];
-    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'))
-      c = (bits[i >> 3] & (1u << (i & 7))) ? static_cast<char>(c | 0x20) : static_cast<char>(c & ~0x20);
+  if (random_case)
+    evutil_secure_rng_get_bytes(bits, std::min(sizeof bits, (name.size() + 7) / 8));
+  size_t label_at = o++;
+  for (size_t i = 0; i < name.size(); ++i) {
+    unsigned char ch = static_cast<unsigned char>(name[i]);
+    if (ch == '.') {
+      if (o - label_at == 1)
+        return 0;  // an empty label
+      out[label_at] = static_cast<unsigned char>(o - label_at - 1);
+      label_at = o++;
+      continue;
+    }
+    if (o - label_at > 63 || o >= 12 + 255)
+      return 0;
+    if (random_case && ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z')) && i / 8 < sizeof bits)
+      ch = (bits[i >> 3] & (1u << (i & 7))) ? static_cast<unsigned char>(ch | 0x20) : static_cast<unsigned char>(ch & ~0x20);
+    out[o++] = ch;
   }
-  return out;
+  if (o - label_at > 1)
+    out[label_at] = static_cast<unsigned char>(o - label_at - 1);
+  else
+    --o;  // a final dot, or the root
+  out[o++] = 0;
+  if (o - 12 > 255)
+    return 0;
+  out[o++] = static_cast<unsigned char>(qtype >> 8);
+  out[o++] = static_cast<unsigned char>(qtype);
+  out[o++] = 0;
+  out[o++] = class_in;
+  return o;
 }
 
 int num_dots(const std::string& s) { return static_cast<int>(std::count(s.begin(), s.end(), '.')); }
@@ -372,24 +423,24 @@ void evdns_base::reap_channels() noexcept {
 }
 
 // After c-ares ran: its next timeout, dead channels, answers for the loop.
-// The timer is moved only when c-ares needs it earlier than it is set: a
-// later deadline is met by an early wake-up that finds nothing due, which
-// costs less than re-arming (a timer system call) after every reply.
+// The timer is armed when a query goes out with none armed, and re-armed
+// when it fires: every query has the same timeout, so a later query never
+// needs it earlier, and an early wake-up that finds nothing due just re-arms
+// it. c-ares's timeout (a walk of its queries) is asked only then, and no
+// timer system call is made per query or reply.
 void evdns_base::after_cares(channel* c) noexcept {
   if (c && c->ch) {
-    timeval tv;
-    if (const timeval* t = ares_timeout(c->ch, nullptr, &tv)) {
-      const long long now = std::chrono::duration_cast<std::chrono::microseconds>(
-                                std::chrono::steady_clock::now().time_since_epoch())
-                                .count();
-      const long long due = now + static_cast<long long>(t->tv_sec) * 1000000 + t->tv_usec;
-      if (!c->deadline_us || due < c->deadline_us) {
-        evtimer_add(c->timer, t);
-        c->deadline_us = due;
+    if (c->outstanding == 0) {
+      if (c->timer_armed) {
+        evtimer_del(c->timer);
+        c->timer_armed = false;
       }
-    } else if (c->deadline_us) {
-      evtimer_del(c->timer);
-      c->deadline_us = 0;
+    } else if (!c->timer_armed) {
+      timeval tv;
+      if (const timeval* t = ares_timeout(c->ch, nullptr, &tv)) {
+        evtimer_add(c->timer, t);
+        c->timer_armed = true;
+      }
     }
   }
   reap_channels();
@@ -448,7 +499,7 @@ void evdns_base::on_timer(evutil_socket_t, short, void* arg) {
   auto* c = static_cast<channel*>(arg);
   evdns_base* b = c->owner;
   recursive_scoped_lock g(b->mutex_);
-  c->deadline_us = 0;
+  c->timer_armed = false;
   ++b->cares_depth_;
   ares_process_fd(c->ch, ARES_SOCKET_BAD, ARES_SOCKET_BAD);
   --b->cares_depth_;
@@ -460,7 +511,7 @@ void evdns_base::on_timer(evutil_socket_t, short, void* arg) {
 evdns_request* evdns_base::resolve(char type, const char* name, int flags, evdns_callback_type cb, void* arg) {
   if (!encodable(name))
     return nullptr;
-  auto req = std::make_unique<evdns_request>();
+  std::unique_ptr<evdns_request> req(new evdns_request);  // default-initialized: the result space is not zeroed
   req->base = this;
   req->type = type;
   req->cb = cb;
@@ -527,10 +578,19 @@ void evdns_base::transmit_to(evdns_request* req, dns::nameserver* ns) {
   req->in_cares = true;
   ++c->outstanding;
   ++req->tx;
-  const std::string q = randomize_case_ ? randomized_case(req->name) : req->name;
   const int qtype = req->type == DNS_IPv4_A ? type_a : req->type == DNS_IPv6_AAAA ? type_aaaa : type_ptr;
+  unsigned char q[512];
+  const size_t qlen = encode_query(q, req->name, qtype, randomize_case_);
+  if (!qlen) {
+    // A name c-ares would not send either: an error from the loop.
+    req->in_cares = false;
+    --c->outstanding;
+    req->chan = nullptr;
+    answered(req, DNS_ERR_FORMAT, 0);
+    return;
+  }
   ++cares_depth_;
-  ares_query(c->ch, q.c_str(), class_in, qtype, &evdns_base::on_query_done, req);
+  ares_send(c->ch, q, static_cast<int>(qlen), &evdns_base::on_query_done, req);
   --cares_depth_;
   after_cares(c);
 }
@@ -900,7 +960,7 @@ void evdns_base::on_probe_timer(evutil_socket_t, short, void* arg) {
 void evdns_base::send_probe(dns::nameserver* ns) {
   if (ns->probe)
     return;
-  auto req = std::make_unique<evdns_request>();
+  std::unique_ptr<evdns_request> req(new evdns_request);  // default-initialized: the result space is not zeroed
   req->base = this;
   req->type = DNS_IPv4_A;
   req->origname = req->name = "google.com";

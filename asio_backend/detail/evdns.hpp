@@ -43,8 +43,7 @@ struct channel {
   ares_channel ch = nullptr;
   ::event* timer = nullptr;
   std::vector<watched> socks;
-  // When the timer fires (steady clock, microseconds; 0: not armed).
-  long long deadline_us = 0;
+  bool timer_armed = false;
   int outstanding = 0;  // our ares_query calls not yet called back
   bool retired = false;
 };
