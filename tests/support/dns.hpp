@@ -565,6 +565,8 @@ struct hostile_config {
   bool decoy_same_port = false;
   // Names used by mismatched_question / mismatched_answer_name.
   std::string other_name = "elsewhere.invalid";
+  // Query types never answered whatever the mode (recorded all the same).
+  std::vector<uint16_t> silent_types;
 };
 
 // A DNS responder on 127.0.0.1:port() (UDP and TCP), served by a thread of
@@ -924,6 +926,8 @@ private:
       send(empty_reply(q, cfg, wire::rcode_nxdomain));
       return out;
     }
+    if (std::find(cfg.silent_types.begin(), cfg.silent_types.end(), q.qtype) != cfg.silent_types.end())
+      return out;
     const std::vector<std::string> decoy = {cfg.decoy_a};
     switch (cfg.mode) {
     case behaviour::answer:

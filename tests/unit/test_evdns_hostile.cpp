@@ -101,7 +101,8 @@ void lookup_cb(int result, char type, int count, int ttl, void* addresses, void*
 struct GaiResult {
   int calls = 0;
   int err = -1000;
-  std::vector<std::string> addrs;
+  std::vector<std::string> addrs;   // the IPv4 entries, in order
+  std::vector<std::string> addrs6;  // the IPv6 entries, in order
   std::string canonname;
   bool done() const { return calls > 0; }
 };
@@ -113,6 +114,8 @@ void gai_cb(int err, evutil_addrinfo* res, void* arg) {
   for (evutil_addrinfo* ai = res; ai; ai = ai->ai_next) {
     if (ai->ai_family == AF_INET)
       g->addrs.push_back(ntop(AF_INET, &reinterpret_cast<sockaddr_in*>(ai->ai_addr)->sin_addr));
+    if (ai->ai_family == AF_INET6)
+      g->addrs6.push_back(ntop(AF_INET6, &reinterpret_cast<sockaddr_in6*>(ai->ai_addr)->sin6_addr));
     if (ai == res && ai->ai_canonname)
       g->canonname = ai->ai_canonname;
   }
@@ -766,6 +769,57 @@ BOOST_FIXTURE_TEST_CASE(a_failed_nameserver_is_logged, HostileCase) {
   }
   BOOST_TEST(saw_failed);
   BOOST_TEST(saw_all);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+// ================================================================================
+// evdns_getaddrinfo with AF_UNSPEC asks A and AAAA at once; once one has
+// answered, the other gets getaddrinfo-allow-skew more, then the answer so
+// far is reported (its request cancelled), long before the other's timeout.
+BOOST_AUTO_TEST_SUITE(getaddrinfo_skew)
+
+BOOST_FIXTURE_TEST_CASE(a_slow_family_is_given_up_after_the_allowed_skew, HostileCase) {
+  hostile_config c;
+  c.silent_types = {wire::type_aaaa};
+  server.configure(c);
+  BOOST_TEST(evdns_base_set_option(dns, "timeout:", "5") == 0);
+  BOOST_TEST(evdns_base_set_option(dns, "getaddrinfo-allow-skew:", "0.3") == 0);
+  evutil_addrinfo h;
+  std::memset(&h, 0, sizeof h);
+  h.ai_family = AF_UNSPEC;
+  h.ai_socktype = SOCK_STREAM;
+  GaiResult g;
+  const auto start = steady::now();
+  BOOST_TEST(evdns_getaddrinfo(dns, "skew.example", "80", &h, gai_cb, &g) != nullptr);
+  BOOST_TEST(run_until(base, [&] { return g.done(); }, 4000));
+  const long long ms = ms_between(start, steady::now());
+  run_for(base, 60);
+  BOOST_TEST(g.calls == 1);
+  BOOST_TEST(g.err == 0);
+  BOOST_TEST(g.addrs == real_answer);
+  BOOST_TEST(g.addrs6.empty());
+  BOOST_TEST(ms >= 280);
+  BOOST_TEST(ms < 3000);
+  BOOST_TEST(server.query_count() == 2u);  // one A, one AAAA
+}
+
+BOOST_FIXTURE_TEST_CASE(both_families_in_time_give_both, HostileCase) {
+  hostile_config c;
+  c.aaaa = {"fd00::7"};
+  server.configure(c);
+  evutil_addrinfo h;
+  std::memset(&h, 0, sizeof h);
+  h.ai_family = AF_UNSPEC;
+  h.ai_socktype = SOCK_STREAM;
+  GaiResult g;
+  BOOST_TEST(evdns_getaddrinfo(dns, "both.example", "80", &h, gai_cb, &g) != nullptr);
+  BOOST_TEST(run_until(base, [&] { return g.done(); }));
+  run_for(base, 60);
+  BOOST_TEST(g.calls == 1);
+  BOOST_TEST(g.err == 0);
+  BOOST_TEST(g.addrs == real_answer);
+  BOOST_TEST(g.addrs6 == std::vector<std::string>{"fd00::7"});
 }
 
 BOOST_AUTO_TEST_SUITE_END()
