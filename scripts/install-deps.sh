@@ -10,14 +10,15 @@
 # tests' real server.
 # --with-acceptance: what scripts/acceptance/dropin.sh needs to build memcached
 # and tmux from their git trees (autogen.sh: autoconf, automake; tmux: bison,
-# ncurses; memcached's t/ suite: perl, prove) and libevent-dev for its --oracle.
+# ncurses; memcached's t/ suite: perl, prove; pgbouncer's autogen.sh: libtool)
+# and libevent-dev for its --oracle.
 # Usage: scripts/install-deps.sh [--with-tests] [--with-acceptance]
 set -euo pipefail
 pkgs=(cmake make g++ pkg-config libboost1.81-dev libc-ares-dev)
 for arg in "$@"; do
   case $arg in
     --with-tests) pkgs+=(libboost-test1.81-dev libevent-dev clang libclang-rt-14-dev strace autoconf automake netbase zlib1g-dev libssl-dev openssl dnsmasq-base) ;;
-    --with-acceptance) pkgs+=(libevent-dev autoconf automake bison libncurses-dev perl util-linux binutils) ;;
+    --with-acceptance) pkgs+=(libevent-dev autoconf automake libtool bison libncurses-dev perl util-linux binutils) ;;
     *) echo "usage: $0 [--with-tests] [--with-acceptance]" >&2; exit 2 ;;
   esac
 done
