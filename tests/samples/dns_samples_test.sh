@@ -7,6 +7,7 @@
 # resolve. Plain bash: /dev/tcp is the client.
 #   dns_samples_test.sh RESOLVE PROXY ECHO     (one flavour's three samples)
 set -u
+rm -f ep.err pp.err np.err
 resolve=$1 proxy=$2 echo_srv=$3
 dnsmasq=${DNSMASQ:-/usr/sbin/dnsmasq}
 fail() { echo "FAIL: $*"; exit 1; }
@@ -46,10 +47,27 @@ out=$("$resolve" -s "$ns" nx.test a.test); rc=$?
 echo "$out" | grep -qx "nx.test: error: name does not exist" || fail "resolve nx.test: got $out"
 echo "resolve: addresses, reverse, alias and NXDOMAIN as expected"
 
-ep=$(free_port); pp=$((ep + 1))
-"$echo_srv" "$ep" >/dev/null 2>&1 & pids+=($!)
-"$proxy" "$pp" "up.test:$ep" "$ns" >/dev/null 2>proxy.err & pids+=($!)
-for i in $(seq 50); do (exec 3<>/dev/tcp/127.0.0.1/"$pp") 2>/dev/null && break; sleep 0.1; done
+# start_listening VAR CMD... : runs CMD with its port (PORT in its arguments) on
+# free ports until one listens; sets VAR to that port. The port is chosen at
+# random, so a port taken by another test makes the program exit: try again.
+start_listening() {
+	local var=$1 port pid i try; shift
+	for try in 1 2 3 4 5 6; do
+		port=$(free_port)
+		"${@//PORT/$port}" >/dev/null 2>>"$var.err" & pid=$!
+		for i in $(seq 50); do
+			kill -0 "$pid" 2>/dev/null || break
+			if (exec 3<>/dev/tcp/127.0.0.1/"$port") 2>/dev/null; then
+				pids+=("$pid"); printf -v "$var" %s "$port"; return 0
+			fi
+			sleep 0.1
+		done
+		kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null
+	done
+	fail "$* does not listen: $(cat "$var.err")"
+}
+start_listening ep "$echo_srv" PORT
+start_listening pp "$proxy" PORT "up.test:$ep" "$ns"
 exec 3<>/dev/tcp/127.0.0.1/"$pp" || fail "proxy does not listen"
 printf 'hello through a name\n' >&3
 IFS= read -r -t 10 line <&3 || fail "no echo through the proxy"
@@ -57,15 +75,13 @@ IFS= read -r -t 10 line <&3 || fail "no echo through the proxy"
 exec 3<&- 3>&-
 echo "proxy: up.test resolved through the evdns_base, bytes echoed"
 
-np=$((ep + 2))
-"$proxy" "$np" "nx.test:$ep" "$ns" >/dev/null 2>nx.err & pids+=($!)
-for i in $(seq 50); do (exec 3<>/dev/tcp/127.0.0.1/"$np") 2>/dev/null && break; sleep 0.1; done
+start_listening np "$proxy" PORT "nx.test:$ep" "$ns"
 exec 3<>/dev/tcp/127.0.0.1/"$np" || fail "second proxy does not listen"
 printf 'x\n' >&3
 if IFS= read -r -t 10 line <&3; then fail "got '$line' from a proxy whose upstream does not resolve"; fi
 exec 3<&- 3>&-
-for i in $(seq 50); do grep -q "cannot resolve nx.test" nx.err && break; sleep 0.1; done
-grep -q "cannot resolve nx.test: nodename nor servname provided, or not known" nx.err ||
-	fail "proxy's report: $(cat nx.err)"
+for i in $(seq 50); do grep -q "cannot resolve nx.test" np.err && break; sleep 0.1; done
+grep -q "cannot resolve nx.test: nodename nor servname provided, or not known" np.err ||
+	fail "proxy's report: $(cat np.err)"
 echo "proxy: nx.test reported, the client's connection closed"
 echo "dns samples: passed"
