@@ -1,8 +1,8 @@
 // evdns: libevent's asynchronous resolver over c-ares.
 //
-// c-ares sends the queries, matches replies to them (query id, source
-// address, question), falls back to TCP on truncation and decompresses
-// names. Its sockets and its timeouts are watched by plain events on the
+// c-ares sends the queries (encoded here), matches replies to them (query
+// id, source address and port, question), falls back to TCP on truncation
+// and decompresses the names we read. Its sockets and its timeouts are watched by plain events on the
 // evdns_base's event_base, so a lookup costs no thread. What libevent adds
 // on top, and programs see, lives here: requests and their callbacks (run
 // from the loop, never from the call that made them), the search list,
