@@ -280,8 +280,7 @@ const char *evhttp_find_header(const struct evkeyvalq *headers, const char *key)
 /* Removes the first header named key: 0, or -1 when there is none. */
 EVENT2_EXPORT_SYMBOL
 int evhttp_remove_header(struct evkeyvalq *headers, const char *key);
-/* Appends a copy of key and value: 0, or -1 (a CR or LF in key, or one not
- * followed by a space or tab in value). */
+/* Appends a copy of key and value: 0, or -1 (a CR or LF in either). */
 EVENT2_EXPORT_SYMBOL
 int evhttp_add_header(struct evkeyvalq *headers, const char *key, const char *value);
 /* Removes and frees every header. */
