@@ -1,7 +1,10 @@
-/* evasio: libevent 2.1.12's <evhttp.h> is not provided yet.
- * The name exists so that an evasio build can never take a system libevent's
- * copy of it: including it stops the compilation with this message. */
+/* evasio: libevent's 1.x <evhttp.h>: the event2 HTTP headers together. */
 #ifndef EVASIO_EVHTTP_H_INCLUDED_
 #define EVASIO_EVHTTP_H_INCLUDED_
-#error "evasio does not provide <evhttp.h> yet: the libevent 1.x HTTP header (see the coverage table in evasio's README.md)"
+
+#include <event.h>
+#include <event2/http.h>
+#include <event2/http_struct.h>
+#include <event2/http_compat.h>
+
 #endif
