@@ -5,6 +5,7 @@
 // parsers, not the C library's inet_pton): see parse_ipv4/parse_ipv6 below.
 // Nothing here allocates or throws, so no C++ exception can reach the C
 // boundary; NULL pointers are reported with errno = EINVAL.
+#include "detail/ascii.hpp"
 #include "detail/c_boundary.hpp"
 
 #include <event2/util.h>
@@ -44,17 +45,9 @@ int set_int_opt(int fd, int level, int name, int value) {
 bool is_space(char c) {
   return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r';
 }
-bool is_digit(char c) { return c >= '0' && c <= '9'; }
-int hex_value(char c) {
-  if (c >= '0' && c <= '9')
-    return c - '0';
-  if (c >= 'a' && c <= 'f')
-    return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F')
-    return c - 'A' + 10;
-  return -1;
-}
-char ascii_lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
+using evasio::detail::ascii::hex_value;
+using evasio::detail::ascii::is_digit;
+char ascii_lower(char c) { return evasio::detail::ascii::to_lower(c); }
 
 // ---- IPv4 -----------------------------------------------------------------
 //

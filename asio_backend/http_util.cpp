@@ -3,6 +3,7 @@
 // struct evkeyval that programs walk themselves). Every string handed to the
 // program, and every list entry, comes from the libevent allocator
 // (event_set_mem_functions, else malloc), as libevent's do.
+#include "detail/ascii.hpp"
 #include "detail/c_boundary.hpp"
 #include "detail/global.hpp"
 
@@ -20,20 +21,10 @@ using evasio::detail::mm_free;
 using evasio::detail::mm_malloc;
 using std::string_view;
 
-bool is_alnum(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
-}
+using evasio::detail::ascii::hex_value;
+using evasio::detail::ascii::is_alnum;
 bool unreserved(char c) { return is_alnum(c) || c == '-' || c == '.' || c == '_' || c == '~'; }
-int hex_value(char c) {
-  if (c >= '0' && c <= '9')
-    return c - '0';
-  if (c >= 'a' && c <= 'f')
-    return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F')
-    return c - 'A' + 10;
-  return -1;
-}
-char lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
+char lower(char c) { return evasio::detail::ascii::to_lower(c); }
 bool same_name(const char* a, const char* b) {
   for (; lower(*a) == lower(*b); ++a, ++b)
     if (*a == '\0')
