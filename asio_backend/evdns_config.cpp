@@ -202,10 +202,8 @@ int evdns_base::set_option(const char* option, const char* val, int flags) {
     const int n = to_int(val);
     if (n == -1)
       return -1;
-    if (flags & DNS_OPTION_SEARCH) {
+    if (flags & DNS_OPTION_SEARCH)
       ndots_ = n;
-      have_search_state_ = true;
-    }
   } else if (option_is(option, "timeout:")) {
     if (!to_timeval(val, tv))
       return -1;
@@ -276,7 +274,6 @@ int evdns_base::set_option(const char* option, const char* val, int flags) {
 void evdns_base::search_clear() {
   search_.clear();
   ndots_ = 1;  // libevent's new search state
-  have_search_state_ = true;
 }
 
 void evdns_base::search_add(const char* domain) {
@@ -284,7 +281,6 @@ void evdns_base::search_add(const char* domain) {
     ++domain;
   // libevent puts each new domain first.
   search_.insert(search_.begin(), domain);
-  have_search_state_ = true;
 }
 
 // libevent's default search list: the domain part of the host name.
@@ -611,7 +607,6 @@ void evdns_base_search_ndots_set(struct evdns_base* base, const int ndots) {
     return;
   EVDNS_LOCKED(base);
   base->ndots_ = ndots;
-  base->have_search_state_ = true;
 }
 
 void evdns_set_log_fn(evdns_debug_log_fn_type fn) { log_fn.store(fn); }

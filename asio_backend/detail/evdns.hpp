@@ -151,7 +151,6 @@ struct evdns_base {
   int good_servers_ = 0;
   std::vector<std::string> search_;  // tried in this order
   int ndots_ = 1;
-  bool have_search_state_ = false;    // libevent's global_search_state exists
   std::vector<evasio::detail::dns::hosts_entry> hosts_;
   timeval timeout_{5, 0};
   int attempts_ = 3;
