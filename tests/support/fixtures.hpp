@@ -50,6 +50,26 @@ struct stopwatch {
   timespec start;
 };
 
+// Runs base's loop until done() holds or ms milliseconds pass (a 5 ms
+// ticker keeps EVLOOP_ONCE from blocking while nothing else is due).
+// Returns done().
+inline void loop_tick(evutil_socket_t, short, void*) {}
+template <class Done>
+bool loop_until(event_base* base, Done done, long ms = 3000) {
+  event* tick = event_new(base, -1, EV_PERSIST, loop_tick, nullptr);
+  const timeval tv = ms_tv(5);
+  event_add(tick, &tv);
+  stopwatch sw;
+  while (!done() && sw.elapsed_us() < ms * 1000LL)
+    event_base_loop(base, EVLOOP_ONCE);
+  event_free(tick);
+  return done();
+}
+// Runs base's loop for ms milliseconds (a second callback would show).
+inline void loop_for(event_base* base, long ms) {
+  loop_until(base, [] { return false; }, ms);
+}
+
 // ---- case fixtures ------------------------------------------------------------
 
 // Every case under a safety alarm named after it (a hang fails the run,

@@ -19,6 +19,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -206,25 +207,7 @@ void gai_cb(int err, evutil_addrinfo* res, void* arg) {
 
 // ---- the loop -----------------------------------------------------------------
 
-void no_op(evutil_socket_t, short, void*) {}
-
-// Runs base's loop until done() holds or ms milliseconds pass (a 5 ms
-// ticker keeps EVLOOP_ONCE from blocking while nothing else is due).
-template <class Done>
-bool run_until(event_base* base, Done done, long ms = 3000) {
-  event* tick = event_new(base, -1, EV_PERSIST, no_op, nullptr);
-  const timeval tv = ms_tv(5);
-  event_add(tick, &tv);
-  stopwatch sw;
-  while (!done() && sw.elapsed_us() < ms * 1000LL)
-    event_base_loop(base, EVLOOP_ONCE);
-  event_free(tick);
-  return done();
-}
-
-void run_for(event_base* base, long ms) {
-  run_until(base, [] { return false; }, ms);
-}
+// The loop: fixtures.hpp's loop_until and loop_for.
 
 // ---- files ----------------------------------------------------------------------
 
@@ -326,7 +309,7 @@ Lookup resolve4(event_base* base, evdns_base* dns, const char* name, int flags =
   Lookup l;
   evdns_request* r = calling([&] { return evdns_base_resolve_ipv4(dns, name, flags, lookup_cb, &l); });
   BOOST_TEST(r != nullptr);
-  BOOST_TEST(run_until(base, [&] { return l.done(); }));
+  BOOST_TEST(loop_until(base, [&] { return l.done(); }));
   return l;
 }
 
@@ -334,7 +317,7 @@ Lookup resolve6(event_base* base, evdns_base* dns, const char* name, int flags =
   Lookup l;
   evdns_request* r = calling([&] { return evdns_base_resolve_ipv6(dns, name, flags, lookup_cb, &l); });
   BOOST_TEST(r != nullptr);
-  BOOST_TEST(run_until(base, [&] { return l.done(); }));
+  BOOST_TEST(loop_until(base, [&] { return l.done(); }));
   return l;
 }
 
@@ -533,6 +516,25 @@ BOOST_AUTO_TEST_CASE(nameserver_sockaddr_add_keeps_the_port) {
   BOOST_TEST(nameserver_at(c.dns, 0) == "127.0.0.1:5301");
 }
 
+// An AF_UNIX nameserver: libevent makes a datagram socket for it and adds
+// it (nothing would answer there); evasio only asks IPv4 and IPv6 servers
+// (c-ares talks to no other) and refuses it with 2, adding nothing.
+BOOST_AUTO_TEST_CASE(a_nameserver_that_is_not_ipv4_or_ipv6) {
+  DnsCase c;
+  sockaddr_un sun;
+  std::memset(&sun, 0, sizeof sun);
+  sun.sun_family = AF_UNIX;
+  std::strcpy(sun.sun_path, "/nonexistent-evdns-test");
+  const int r = evdns_base_nameserver_sockaddr_add(c.dns, reinterpret_cast<sockaddr*>(&sun), sizeof sun, 0);
+#ifdef EVASIO_DNS_IP_NAMESERVERS_ONLY
+  BOOST_TEST(r == 2);
+  BOOST_TEST(evdns_base_count_nameservers(c.dns) == 0);
+#else
+  BOOST_TEST(r == 0);
+  BOOST_TEST(evdns_base_count_nameservers(c.dns) == 1);
+#endif
+}
+
 BOOST_AUTO_TEST_CASE(get_nameserver_addr_indexes_in_the_order_added) {
   DnsCase c;
   BOOST_TEST(evdns_base_nameserver_ip_add(c.dns, "127.0.0.1:5301") == 0);
@@ -659,7 +661,7 @@ BOOST_FIXTURE_TEST_CASE(resolve_reverse_gives_the_ptr_name, ZoneCase) {
   BOOST_TEST_REQUIRE(::inet_pton(AF_INET, "1.2.3.4", &a) == 1);
   Lookup l;
   BOOST_TEST(calling([&] { return evdns_base_resolve_reverse(dns, &a, 0, lookup_cb, &l); }) != nullptr);
-  BOOST_TEST(run_until(base, [&] { return l.done(); }));
+  BOOST_TEST(loop_until(base, [&] { return l.done(); }));
   BOOST_TEST(l.result == DNS_ERR_NONE);
   BOOST_TEST(l.type == DNS_PTR);
   BOOST_TEST(l.count == 1);
@@ -672,7 +674,7 @@ BOOST_FIXTURE_TEST_CASE(resolve_reverse_ipv6_gives_the_ptr_name, ZoneCase) {
   BOOST_TEST_REQUIRE(::inet_pton(AF_INET6, "fd00::2", &a) == 1);
   Lookup l;
   BOOST_TEST(calling([&] { return evdns_base_resolve_reverse_ipv6(dns, &a, 0, lookup_cb, &l); }) != nullptr);
-  BOOST_TEST(run_until(base, [&] { return l.done(); }));
+  BOOST_TEST(loop_until(base, [&] { return l.done(); }));
   BOOST_TEST(l.result == DNS_ERR_NONE);
   BOOST_TEST(l.type == DNS_PTR);
   BOOST_TEST(l.addrs == std::vector<std::string>{"both.example"});
@@ -683,7 +685,7 @@ BOOST_FIXTURE_TEST_CASE(a_reverse_lookup_without_a_ptr_record_is_notexist, ZoneC
   BOOST_TEST_REQUIRE(::inet_pton(AF_INET, "10.0.0.99", &a) == 1);
   Lookup l;
   BOOST_TEST(evdns_base_resolve_reverse(dns, &a, 0, lookup_cb, &l) != nullptr);
-  BOOST_TEST(run_until(base, [&] { return l.done(); }));
+  BOOST_TEST(loop_until(base, [&] { return l.done(); }));
   BOOST_TEST(l.result == DNS_ERR_NOTEXIST);
 }
 
@@ -695,7 +697,7 @@ BOOST_FIXTURE_TEST_CASE(callbacks_run_from_the_loop_never_inside_the_resolve_cal
   calling([&] { return evdns_base_resolve_ipv6(dns, "nx.example", 0, lookup_cb, &b); });
   calling([&] { return evdns_base_resolve_reverse(dns, &in, 0, lookup_cb, &c); });
   BOOST_TEST(a.calls + b.calls + c.calls == 0);
-  BOOST_TEST(run_until(base, [&] { return a.done() && b.done() && c.done(); }));
+  BOOST_TEST(loop_until(base, [&] { return a.done() && b.done() && c.done(); }));
   BOOST_TEST(!a.ran_inside_call);
   BOOST_TEST(!b.ran_inside_call);
   BOOST_TEST(!c.ran_inside_call);
@@ -709,7 +711,7 @@ BOOST_FIXTURE_TEST_CASE(many_lookups_at_once_all_complete, ZoneCase) {
   for (size_t i = 0; i < ls.size(); ++i)
     BOOST_TEST(evdns_base_resolve_ipv4(dns, i % 2 ? "both.example" : "multi.example", 0, lookup_cb, &ls[i]) !=
                nullptr);
-  BOOST_TEST(run_until(base, [&] { return std::all_of(ls.begin(), ls.end(), [](const Lookup& l) { return l.done(); }); }));
+  BOOST_TEST(loop_until(base, [&] { return std::all_of(ls.begin(), ls.end(), [](const Lookup& l) { return l.done(); }); }));
   for (size_t i = 0; i < ls.size(); ++i) {
     BOOST_TEST(ls[i].calls == 1);
     BOOST_TEST(ls[i].result == DNS_ERR_NONE);
@@ -723,7 +725,7 @@ BOOST_FIXTURE_TEST_CASE(max_inflight_queues_the_rest_and_all_complete, ZoneCase)
   std::vector<Lookup> ls(7);
   for (auto& l : ls)
     BOOST_TEST(evdns_base_resolve_ipv4(dns, "both.example", 0, lookup_cb, &l) != nullptr);
-  BOOST_TEST(run_until(base, [&] { return std::all_of(ls.begin(), ls.end(), [](const Lookup& l) { return l.done(); }); }));
+  BOOST_TEST(loop_until(base, [&] { return std::all_of(ls.begin(), ls.end(), [](const Lookup& l) { return l.done(); }); }));
   for (const auto& l : ls) {
     BOOST_TEST(l.calls == 1);
     BOOST_TEST(l.result == DNS_ERR_NONE);
@@ -735,11 +737,11 @@ BOOST_FIXTURE_TEST_CASE(max_inflight_queues_the_rest_and_all_complete, ZoneCase)
 BOOST_FIXTURE_TEST_CASE(a_request_without_nameservers_waits_until_resume, DnsCase) {
   Lookup l;
   BOOST_TEST(evdns_base_resolve_ipv4(dns, "both.example", 0, lookup_cb, &l) != nullptr);
-  run_for(base, 100);
+  loop_for(base, 100);
   BOOST_TEST(l.calls == 0);
   BOOST_TEST(evdns_base_nameserver_ip_add(dns, the_zone->address_string().c_str()) == 0);
   BOOST_TEST(evdns_base_resume(dns) == 0);
-  BOOST_TEST(run_until(base, [&] { return l.done(); }));
+  BOOST_TEST(loop_until(base, [&] { return l.done(); }));
   BOOST_TEST(l.result == DNS_ERR_NONE);
   BOOST_TEST(l.addr_set() == std::set<std::string>{"10.0.0.2"});
 }
@@ -750,13 +752,13 @@ BOOST_FIXTURE_TEST_CASE(suspended_requests_complete_after_resume, ZoneCase) {
   BOOST_TEST(evdns_base_clear_nameservers_and_suspend(dns) == 0);
   BOOST_TEST(evdns_base_count_nameservers(dns) == 0);
   BOOST_TEST(evdns_base_resolve_ipv6(dns, "both.example", 0, lookup_cb, &during) != nullptr);
-  run_for(base, 100);
+  loop_for(base, 100);
   BOOST_TEST(before.calls == 0);
   BOOST_TEST(during.calls == 0);
   BOOST_TEST(evdns_base_nameserver_ip_add(dns, the_zone->address_string().c_str()) == 0);
   BOOST_TEST(evdns_base_count_nameservers(dns) == 1);
   BOOST_TEST(evdns_base_resume(dns) == 0);
-  BOOST_TEST(run_until(base, [&] { return before.done() && during.done(); }));
+  BOOST_TEST(loop_until(base, [&] { return before.done() && during.done(); }));
   BOOST_TEST(before.calls == 1);
   BOOST_TEST(before.result == DNS_ERR_NONE);
   BOOST_TEST(before.addr_set() == std::set<std::string>{"10.0.0.2"});
@@ -780,8 +782,8 @@ BOOST_FIXTURE_TEST_CASE(cancel_gives_dns_err_cancel_once_and_only_once, ZoneCase
     return 0;
   });
   BOOST_TEST(l.calls == 0);  // not from inside the cancel either
-  BOOST_TEST(run_until(base, [&] { return l.done(); }));
-  run_for(base, 100);  // dnsmasq's late answer must not reach the callback
+  BOOST_TEST(loop_until(base, [&] { return l.done(); }));
+  loop_for(base, 100);  // dnsmasq's late answer must not reach the callback
   BOOST_TEST(l.calls == 1);
   BOOST_TEST(l.result == DNS_ERR_CANCEL);
   BOOST_TEST(!l.ran_inside_call);
@@ -792,8 +794,8 @@ BOOST_FIXTURE_TEST_CASE(cancel_with_a_null_base_uses_the_requests_own, ZoneCase)
   evdns_request* r = evdns_base_resolve_ipv6(dns, "both.example", 0, lookup_cb, &l);
   BOOST_TEST_REQUIRE(r != nullptr);
   evdns_cancel_request(nullptr, r);
-  BOOST_TEST(run_until(base, [&] { return l.done(); }));
-  run_for(base, 50);
+  BOOST_TEST(loop_until(base, [&] { return l.done(); }));
+  loop_for(base, 50);
   BOOST_TEST(l.calls == 1);
   BOOST_TEST(l.result == DNS_ERR_CANCEL);
 }
@@ -803,7 +805,7 @@ BOOST_FIXTURE_TEST_CASE(cancel_of_a_waiting_request_gives_dns_err_cancel, DnsCas
   evdns_request* r = evdns_base_resolve_ipv4(dns, "both.example", 0, lookup_cb, &l);
   BOOST_TEST_REQUIRE(r != nullptr);
   evdns_cancel_request(dns, r);
-  BOOST_TEST(run_until(base, [&] { return l.done(); }));
+  BOOST_TEST(loop_until(base, [&] { return l.done(); }));
   BOOST_TEST(l.calls == 1);
   BOOST_TEST(l.result == DNS_ERR_CANCEL);
 }
@@ -818,8 +820,8 @@ BOOST_FIXTURE_TEST_CASE(free_with_fail_requests_gives_dns_err_shutdown_to_each_p
     free_dns(1);
     return 0;
   });
-  BOOST_TEST(run_until(base, [&] { return a.done() && b.done() && waiting.done(); }));
-  run_for(base, 50);
+  BOOST_TEST(loop_until(base, [&] { return a.done() && b.done() && waiting.done(); }));
+  loop_for(base, 50);
   for (const Lookup* l : {&a, &b, &waiting}) {
     BOOST_TEST(l->calls == 1);
     BOOST_TEST(l->result == DNS_ERR_SHUTDOWN);
@@ -831,8 +833,8 @@ BOOST_FIXTURE_TEST_CASE(free_with_fail_requests_of_inflight_requests, ZoneCase) 
   Lookup a;
   BOOST_TEST(evdns_base_resolve_ipv4(dns, "both.example", 0, lookup_cb, &a) != nullptr);
   free_dns(1);
-  BOOST_TEST(run_until(base, [&] { return a.done(); }));
-  run_for(base, 50);
+  BOOST_TEST(loop_until(base, [&] { return a.done(); }));
+  loop_for(base, 50);
   BOOST_TEST(a.calls == 1);
   BOOST_TEST(a.result == DNS_ERR_SHUTDOWN);
 }
@@ -842,7 +844,7 @@ BOOST_FIXTURE_TEST_CASE(free_without_fail_requests_runs_no_callback, ZoneCase) {
   BOOST_TEST(evdns_base_resolve_ipv4(dns, "both.example", 0, lookup_cb, &a) != nullptr);
   BOOST_TEST(evdns_base_resolve_ipv6(dns, "nx.example", 0, lookup_cb, &b) != nullptr);
   free_dns(0);
-  run_for(base, 150);
+  loop_for(base, 150);
   BOOST_TEST(a.calls == 0);
   BOOST_TEST(b.calls == 0);
 }
@@ -856,8 +858,8 @@ BOOST_FIXTURE_TEST_CASE(a_callback_may_free_the_evdns_base, ZoneCase) {
   second.free_base_from_callback = &dns;
   BOOST_TEST(evdns_base_resolve_ipv4(dns, "both.example", 0, lookup_cb, &first) != nullptr);
   BOOST_TEST(evdns_base_resolve_ipv4(dns, "multi.example", 0, lookup_cb, &second) != nullptr);
-  BOOST_TEST(run_until(base, [&] { return first.done() || second.done(); }));
-  run_for(base, 100);
+  BOOST_TEST(loop_until(base, [&] { return first.done() || second.done(); }));
+  loop_for(base, 100);
   BOOST_TEST(dns == nullptr);
   BOOST_TEST(first.calls <= 1);
   BOOST_TEST(second.calls <= 1);
@@ -998,7 +1000,7 @@ BOOST_FIXTURE_TEST_CASE(reverse_lookups_do_not_use_the_search_list, HostileCase)
   ::inet_pton(AF_INET, "10.1.2.3", &a);
   Lookup l;
   BOOST_TEST(evdns_base_resolve_reverse(dns, &a, 0, lookup_cb, &l) != nullptr);
-  BOOST_TEST(run_until(base, [&] { return l.done(); }));
+  BOOST_TEST(loop_until(base, [&] { return l.done(); }));
   BOOST_TEST(l.result == DNS_ERR_NOTEXIST);
   BOOST_TEST(server.names() == std::vector<std::string>{"3.2.1.10.in-addr.arpa"});
 }
@@ -1151,7 +1153,7 @@ BOOST_FIXTURE_TEST_CASE(a_name_is_resolved_through_the_nameserver_later, ZoneCas
       calling([&] { return evdns_getaddrinfo(dns, "both.example", "8080", &h, gai_cb, &g); });
   BOOST_TEST(r != nullptr);
   BOOST_TEST(g.calls == 0);
-  BOOST_TEST(run_until(base, [&] { return g.done(); }));
+  BOOST_TEST(loop_until(base, [&] { return g.done(); }));
   BOOST_TEST(g.calls == 1);
   BOOST_TEST(!g.ran_inside_call);
   BOOST_TEST(g.err == 0);
@@ -1167,7 +1169,7 @@ BOOST_FIXTURE_TEST_CASE(a_service_name_gives_its_port, ZoneCase, *needs_dnsmasq)
   GaiResult g;
   const evutil_addrinfo h = hints_for(AF_INET);
   BOOST_TEST(evdns_getaddrinfo(dns, "both.example", "http", &h, gai_cb, &g) != nullptr);
-  BOOST_TEST(run_until(base, [&] { return g.done(); }));
+  BOOST_TEST(loop_until(base, [&] { return g.done(); }));
   BOOST_TEST(g.err == 0);
   BOOST_TEST_REQUIRE(g.entries.size() == 1u);
   BOOST_TEST(g.entries[0].port == 80u);
@@ -1177,7 +1179,7 @@ BOOST_FIXTURE_TEST_CASE(unspec_gives_both_families_ipv4_first, ZoneCase, *needs_
   GaiResult g;
   const evutil_addrinfo h = hints_for(AF_UNSPEC);
   BOOST_TEST(evdns_getaddrinfo(dns, "both.example", "80", &h, gai_cb, &g) != nullptr);
-  BOOST_TEST(run_until(base, [&] { return g.done(); }));
+  BOOST_TEST(loop_until(base, [&] { return g.done(); }));
   BOOST_TEST(g.calls == 1);
   BOOST_TEST(g.err == 0);
   BOOST_TEST_REQUIRE(g.entries.size() == 2u);
@@ -1191,7 +1193,7 @@ BOOST_FIXTURE_TEST_CASE(unspec_gives_both_families_ipv4_first, ZoneCase, *needs_
 BOOST_FIXTURE_TEST_CASE(null_hints_mean_unspec_and_every_socket_type, ZoneCase, *needs_dnsmasq) {
   GaiResult g;
   BOOST_TEST(evdns_getaddrinfo(dns, "both.example", nullptr, nullptr, gai_cb, &g) != nullptr);
-  BOOST_TEST(run_until(base, [&] { return g.done(); }));
+  BOOST_TEST(loop_until(base, [&] { return g.done(); }));
   BOOST_TEST(g.err == 0);
   // One TCP and one UDP entry per address, IPv4 first.
   BOOST_TEST_REQUIRE(g.entries.size() == 4u);
@@ -1209,7 +1211,7 @@ BOOST_FIXTURE_TEST_CASE(unspec_with_only_ipv4_records_gives_ipv4, ZoneCase, *nee
   GaiResult g;
   const evutil_addrinfo h = hints_for(AF_UNSPEC);
   BOOST_TEST(evdns_getaddrinfo(dns, "v4only.example", "80", &h, gai_cb, &g) != nullptr);
-  BOOST_TEST(run_until(base, [&] { return g.done(); }));
+  BOOST_TEST(loop_until(base, [&] { return g.done(); }));
   BOOST_TEST(g.err == 0);
   BOOST_TEST(g.addr_set() == std::set<std::string>{"10.0.0.3"});
 }
@@ -1218,8 +1220,8 @@ BOOST_FIXTURE_TEST_CASE(a_name_that_does_not_exist_is_noname, ZoneCase, *needs_d
   GaiResult g;
   const evutil_addrinfo h = hints_for(AF_UNSPEC);
   BOOST_TEST(evdns_getaddrinfo(dns, "nx.example", "80", &h, gai_cb, &g) != nullptr);
-  BOOST_TEST(run_until(base, [&] { return g.done(); }));
-  run_for(base, 50);
+  BOOST_TEST(loop_until(base, [&] { return g.done(); }));
+  loop_for(base, 50);
   BOOST_TEST(g.calls == 1);
   BOOST_TEST(g.err == EVUTIL_EAI_NONAME);
   BOOST_TEST(g.res_null);
@@ -1231,7 +1233,7 @@ BOOST_FIXTURE_TEST_CASE(a_family_the_name_lacks_is_eai_fail, ZoneCase, *needs_dn
   GaiResult g;
   const evutil_addrinfo h = hints_for(AF_INET6);
   BOOST_TEST(evdns_getaddrinfo(dns, "v4only.example", "80", &h, gai_cb, &g) != nullptr);
-  BOOST_TEST(run_until(base, [&] { return g.done(); }));
+  BOOST_TEST(loop_until(base, [&] { return g.done(); }));
   BOOST_TEST(g.calls == 1);
   BOOST_TEST(g.err == EVUTIL_EAI_FAIL);
 }
@@ -1240,7 +1242,7 @@ BOOST_FIXTURE_TEST_CASE(canonname_gives_the_target_of_the_alias, ZoneCase, *need
   GaiResult g;
   const evutil_addrinfo h = hints_for(AF_INET, SOCK_STREAM, EVUTIL_AI_CANONNAME);
   BOOST_TEST(evdns_getaddrinfo(dns, "alias.example", "80", &h, gai_cb, &g) != nullptr);
-  BOOST_TEST(run_until(base, [&] { return g.done(); }));
+  BOOST_TEST(loop_until(base, [&] { return g.done(); }));
   BOOST_TEST(g.err == 0);
   BOOST_TEST(g.addr_set() == std::set<std::string>{"10.0.0.2"});
   BOOST_TEST(g.canonname == "both.example");
@@ -1256,8 +1258,8 @@ BOOST_FIXTURE_TEST_CASE(cancel_gives_eai_cancel_once, ZoneCase, *needs_dnsmasq) 
     return 0;
   });
   BOOST_TEST(g.calls == 0);
-  BOOST_TEST(run_until(base, [&] { return g.done(); }));
-  run_for(base, 100);
+  BOOST_TEST(loop_until(base, [&] { return g.done(); }));
+  loop_for(base, 100);
   BOOST_TEST(g.calls == 1);
   BOOST_TEST(g.err == EVUTIL_EAI_CANCEL);
   BOOST_TEST(g.res_null);
@@ -1321,7 +1323,7 @@ BOOST_FIXTURE_TEST_CASE(clear_host_addresses_forgets_the_hosts_entries, ZoneCase
   GaiResult g;
   const evutil_addrinfo h = hints_for(AF_INET);
   BOOST_TEST(evdns_getaddrinfo(dns, "both.example", "80", &h, gai_cb, &g) != nullptr);  // asks dnsmasq
-  BOOST_TEST(run_until(base, [&] { return g.done(); }));
+  BOOST_TEST(loop_until(base, [&] { return g.done(); }));
   BOOST_TEST(g.addr_set() == std::set<std::string>{"10.0.0.2"});
 }
 
@@ -1400,7 +1402,7 @@ BOOST_FIXTURE_TEST_CASE(connect_hostname_resolves_connects_and_data_flows, ZoneC
     Client c(base);
     BOOST_TEST(bufferevent_socket_connect_hostname(c.bev, dns, AF_INET, "loop.example", static_cast<int>(echo.port())) ==
                0);
-    BOOST_TEST(run_until(base, [&] { return c.received == "hello" || (c.events & BEV_EVENT_ERROR); }));
+    BOOST_TEST(loop_until(base, [&] { return c.received == "hello" || (c.events & BEV_EVENT_ERROR); }));
     BOOST_TEST((c.events & BEV_EVENT_CONNECTED) != 0);
     BOOST_TEST((c.events & BEV_EVENT_ERROR) == 0);
     BOOST_TEST(c.received == "hello");
@@ -1414,7 +1416,7 @@ BOOST_FIXTURE_TEST_CASE(connect_hostname_with_unspec_uses_the_ipv4_answer, ZoneC
     Client c(base);
     BOOST_TEST(bufferevent_socket_connect_hostname(c.bev, dns, AF_UNSPEC, "loop.example", static_cast<int>(echo.port())) ==
                0);
-    BOOST_TEST(run_until(base, [&] { return c.received == "hello" || (c.events & BEV_EVENT_ERROR); }));
+    BOOST_TEST(loop_until(base, [&] { return c.received == "hello" || (c.events & BEV_EVENT_ERROR); }));
     BOOST_TEST((c.events & BEV_EVENT_CONNECTED) != 0);
     BOOST_TEST(c.received == "hello");
   }
@@ -1424,8 +1426,8 @@ BOOST_FIXTURE_TEST_CASE(connect_hostname_to_a_name_that_does_not_exist_is_an_err
                         *needs_dnsmasq) {
   Client c(base);
   BOOST_TEST(bufferevent_socket_connect_hostname(c.bev, dns, AF_UNSPEC, "nx.example", 80) == 0);
-  BOOST_TEST(run_until(base, [&] { return c.event_calls > 0; }));
-  run_for(base, 50);
+  BOOST_TEST(loop_until(base, [&] { return c.event_calls > 0; }));
+  loop_for(base, 50);
   BOOST_TEST(c.event_calls == 1);
   BOOST_TEST(c.events == (BEV_EVENT_ERROR));
   BOOST_TEST(c.dns_error_at_event == EVUTIL_EAI_NONAME);
@@ -1439,7 +1441,7 @@ BOOST_FIXTURE_TEST_CASE(connect_hostname_without_an_evdns_base_resolves_localhos
     Client c(base);
     BOOST_TEST(bufferevent_socket_connect_hostname(c.bev, nullptr, AF_INET, "localhost", static_cast<int>(echo.port())) ==
                0);
-    BOOST_TEST(run_until(base, [&] { return c.received == "hello" || (c.events & BEV_EVENT_ERROR); }));
+    BOOST_TEST(loop_until(base, [&] { return c.received == "hello" || (c.events & BEV_EVENT_ERROR); }));
     BOOST_TEST((c.events & BEV_EVENT_CONNECTED) != 0);
     BOOST_TEST(c.received == "hello");
   }

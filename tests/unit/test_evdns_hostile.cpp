@@ -123,24 +123,7 @@ void gai_cb(int err, evutil_addrinfo* res, void* arg) {
     evutil_freeaddrinfo(res);
 }
 
-void no_op(evutil_socket_t, short, void*) {}
-
-// Runs base's loop until done() holds or ms milliseconds pass.
-template <class Done>
-bool run_until(event_base* base, Done done, long ms = 3000) {
-  event* tick = event_new(base, -1, EV_PERSIST, no_op, nullptr);
-  const timeval tv = ms_tv(5);
-  event_add(tick, &tv);
-  stopwatch sw;
-  while (!done() && sw.elapsed_us() < ms * 1000LL)
-    event_base_loop(base, EVLOOP_ONCE);
-  event_free(tick);
-  return done();
-}
-
-void run_for(event_base* base, long ms) {
-  run_until(base, [] { return false; }, ms);
-}
+// The loop: fixtures.hpp's loop_until and loop_for.
 
 long long ms_between(steady::time_point a, steady::time_point b) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(b - a).count();
@@ -191,8 +174,8 @@ struct HostileCase : ServerHolder {
     evdns_request* r = ipv6 ? evdns_base_resolve_ipv6(dns, name.c_str(), 0, lookup_cb, &l)
                             : evdns_base_resolve_ipv4(dns, name.c_str(), 0, lookup_cb, &l);
     BOOST_TEST_REQUIRE(r != nullptr);
-    BOOST_TEST(run_until(base, [&] { return l.done(); }, limit_ms));
-    run_for(base, 60);
+    BOOST_TEST(loop_until(base, [&] { return l.done(); }, limit_ms));
+    loop_for(base, 60);
     BOOST_TEST(l.calls == 1);
     return l;
   }
@@ -359,11 +342,11 @@ BOOST_FIXTURE_TEST_CASE(max_inflight_limits_the_queries_on_the_wire, HostileCase
     const std::string name = "q" + std::to_string(i) + ".example";
     BOOST_TEST(evdns_base_resolve_ipv4(dns, name.c_str(), 0, lookup_cb, &ls[i]) != nullptr);
   }
-  run_for(base, 100);
+  loop_for(base, 100);
   BOOST_TEST(server.query_count() == 2u);
   BOOST_TEST(std::none_of(ls.begin(), ls.end(), [](const Lookup& l) { return l.done(); }));
-  BOOST_TEST(run_until(base, [&] { return std::all_of(ls.begin(), ls.end(), [](const Lookup& l) { return l.done(); }); }));
-  run_for(base, 60);
+  BOOST_TEST(loop_until(base, [&] { return std::all_of(ls.begin(), ls.end(), [](const Lookup& l) { return l.done(); }); }));
+  loop_for(base, 60);
   for (const auto& l : ls) {
     BOOST_TEST(l.calls == 1);
     BOOST_TEST(l.result == DNS_ERR_TIMEOUT);
@@ -579,8 +562,8 @@ BOOST_FIXTURE_TEST_CASE(getaddrinfo_canonname_is_the_first_cname_target, Hostile
   h.ai_flags = EVUTIL_AI_CANONNAME;
   GaiResult g;
   BOOST_TEST(evdns_getaddrinfo(dns, "a.example", "80", &h, gai_cb, &g) != nullptr);
-  BOOST_TEST(run_until(base, [&] { return g.done(); }));
-  run_for(base, 60);
+  BOOST_TEST(loop_until(base, [&] { return g.done(); }));
+  loop_for(base, 60);
   BOOST_TEST(g.calls == 1);
   BOOST_TEST(g.err == 0);
   BOOST_TEST(g.addrs == real_answer);
@@ -601,7 +584,7 @@ void expect_refused(HostileCase& c, const std::string& name) {
   evdns_request* r6 = evdns_base_resolve_ipv6(c.dns, name.c_str(), 0, lookup_cb, &l6);
   BOOST_TEST(r4 == nullptr);
   BOOST_TEST(r6 == nullptr);
-  run_for(c.base, 60);
+  loop_for(c.base, 60);
   BOOST_TEST(l4.calls == 0);
   BOOST_TEST(l6.calls == 0);
   BOOST_TEST(c.server.query_count() == 0u);
@@ -610,7 +593,7 @@ void expect_refused(HostileCase& c, const std::string& name) {
     evdns_cancel_request(c.dns, r4);
   if (r6 && !l6.done())
     evdns_cancel_request(c.dns, r6);
-  run_until(c.base, [&] { return (!r4 || l4.done()) && (!r6 || l6.done()); });
+  loop_until(c.base, [&] { return (!r4 || l4.done()) && (!r6 || l6.done()); });
   c.server.clear_queries();
 }
 
@@ -624,8 +607,8 @@ void expect_format_error(HostileCase& c, const std::string& name) {
   --inside_call;
   BOOST_TEST_REQUIRE(r4 != nullptr);
   BOOST_TEST_REQUIRE(r6 != nullptr);
-  BOOST_TEST(run_until(c.base, [&] { return l4.done() && l6.done(); }));
-  run_for(c.base, 60);
+  BOOST_TEST(loop_until(c.base, [&] { return l4.done() && l6.done(); }));
+  loop_for(c.base, 60);
   for (const Lookup* l : {&l4, &l6}) {
     BOOST_TEST(l->calls == 1);
     BOOST_TEST(l->result == DNS_ERR_FORMAT);
@@ -699,8 +682,8 @@ BOOST_FIXTURE_TEST_CASE(a_name_with_an_empty_label, HostileCase) {
 #else
   Lookup l;
   BOOST_TEST_REQUIRE(evdns_base_resolve_ipv4(dns, "a..example", 0, lookup_cb, &l) != nullptr);
-  BOOST_TEST(run_until(base, [&] { return l.done(); }));
-  run_for(base, 60);
+  BOOST_TEST(loop_until(base, [&] { return l.done(); }));
+  loop_for(base, 60);
   BOOST_TEST(l.calls == 1);
   BOOST_TEST_REQUIRE(server.query_count() == 1u);
   BOOST_TEST(canonical_name(server.queries()[0].qname) == "a");
@@ -741,7 +724,7 @@ BOOST_FIXTURE_TEST_CASE(a_nameserver_port_that_refuses, HostileCase) {
   Lookup l;
   const auto start = steady::now();
   BOOST_TEST_REQUIRE(evdns_base_resolve_ipv4(d, "refused.example", 0, lookup_cb, &l) != nullptr);
-  BOOST_TEST(run_until(base, [&] { return l.done(); }, 5000));
+  BOOST_TEST(loop_until(base, [&] { return l.done(); }, 5000));
   BOOST_TEST(l.result == DNS_ERR_TIMEOUT);
   BOOST_TEST(l.calls == 1);
 #ifdef EVASIO_DNS_REFUSED_PORT_FAILS_FAST
@@ -792,9 +775,9 @@ BOOST_FIXTURE_TEST_CASE(a_slow_family_is_given_up_after_the_allowed_skew, Hostil
   GaiResult g;
   const auto start = steady::now();
   BOOST_TEST(evdns_getaddrinfo(dns, "skew.example", "80", &h, gai_cb, &g) != nullptr);
-  BOOST_TEST(run_until(base, [&] { return g.done(); }, 4000));
+  BOOST_TEST(loop_until(base, [&] { return g.done(); }, 4000));
   const long long ms = ms_between(start, steady::now());
-  run_for(base, 60);
+  loop_for(base, 60);
   BOOST_TEST(g.calls == 1);
   BOOST_TEST(g.err == 0);
   BOOST_TEST(g.addrs == real_answer);
@@ -814,8 +797,8 @@ BOOST_FIXTURE_TEST_CASE(both_families_in_time_give_both, HostileCase) {
   h.ai_socktype = SOCK_STREAM;
   GaiResult g;
   BOOST_TEST(evdns_getaddrinfo(dns, "both.example", "80", &h, gai_cb, &g) != nullptr);
-  BOOST_TEST(run_until(base, [&] { return g.done(); }));
-  run_for(base, 60);
+  BOOST_TEST(loop_until(base, [&] { return g.done(); }));
+  loop_for(base, 60);
   BOOST_TEST(g.calls == 1);
   BOOST_TEST(g.err == 0);
   BOOST_TEST(g.addrs == real_answer);
